@@ -1,0 +1,74 @@
+"""The template's answers (exactly the questions of templates/copier.yml) and answers files."""
+
+from __future__ import annotations
+
+import json
+import keyword
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+
+from asyncgen.errors import UsageError
+
+ProjectName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
+# The frameworks whose template tree exists; the recommendation knows more (see recommend.py).
+Framework = Literal["fastapi"]
+Database = Literal["postgresql", "mysql", "sqlite", "none"]
+Cache = Literal["redis", "none"]
+Broker = Literal["rabbitmq", "nats", "kafka", "none"]
+Tasks = Literal["taskiq", "dramatiq", "celery", "none"]
+
+INFRA_KEYS = ("database", "cache", "broker", "tasks")
+
+
+class TemplateAnswers(BaseModel):
+    """Complete answers handed to copier; `.copier-answers.yml` records exactly these."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_name: ProjectName
+    framework: Framework
+    database: Database = "postgresql"
+    cache: Cache = "redis"
+    broker: Broker = "rabbitmq"
+    tasks: Tasks = "taskiq"
+
+    @field_validator("project_name")
+    @classmethod
+    def _package_is_importable(cls, name: str) -> str:
+        if keyword.iskeyword(name.replace("-", "_")):
+            raise ValueError(f"{name!r} is a Python keyword and cannot name a package")
+        return name
+
+    @property
+    def package_name(self) -> str:
+        return self.project_name.replace("-", "_")
+
+
+def read_answers_file(path: Path) -> dict[str, Any]:
+    """Load a YAML or JSON answers file as a flat mapping; any problem is one UsageError line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read answers file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read answers file {path}: not UTF-8 text") from None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"answers file {path} is not valid JSON: {exc}") from None
+    else:
+        import yaml  # YAML also reads JSON; imported here to keep `asyncgen --help` fast
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            problem = str(exc).strip().splitlines()[0]
+            raise UsageError(f"answers file {path} is not valid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"answers file {path} must hold a mapping of keys to values")
+    return {str(key): value for key, value in data.items()}

@@ -1,0 +1,195 @@
+"""The command line: each command parses, calls the library, prints. Nothing else lives here.
+
+Heavy imports (copier, questionary, pydantic models) happen inside the commands, so that
+`asyncgen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from asyncgen.errors import AsyncgenError, Interrupted
+
+app = typer.Typer(
+    help="Recommend an async Python framework and generate a production-ready service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs 0.1 s of imports
+)
+
+AnswersOption = Annotated[
+    Path | None, typer.Option("--answers", help="YAML or JSON answers to replay (same keys as the flags).")
+]
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Project name, e.g. my-service (package: my_service).")],
+    dest: Annotated[Path | None, typer.Option(help="Where to write the project [default: ./NAME].")] = None,
+    framework: Annotated[str | None, typer.Option(help="fastapi, sanic, quart, litestar, starlette.")] = None,
+    database: Annotated[str | None, typer.Option(help="postgresql, mysql, sqlite, none.")] = None,
+    cache: Annotated[str | None, typer.Option(help="redis, none.")] = None,
+    broker: Annotated[str | None, typer.Option(help="rabbitmq, nats, kafka, none.")] = None,
+    tasks: Annotated[str | None, typer.Option(help="taskiq, dramatiq, celery, none.")] = None,
+    answers: AnswersOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Never prompt: defaults and the recommendation.")
+    ] = False,
+) -> None:
+    """Answer the questionnaire and generate a service."""
+    from asyncgen._validation import validate_given
+    from asyncgen.answers import TemplateAnswers
+    from asyncgen.generate import Generation, check_destination
+    from asyncgen.questionnaire import Questionnaire, questions_left
+
+    validate_given(TemplateAnswers, {"project_name": name})
+    destination = dest or Path(name)
+    check_destination(destination)
+    flags = {"framework": framework, "database": database, "cache": cache, "broker": broker, "tasks": tasks}
+    given = _given(answers, flags)
+    console = _console()
+    questionnaire = Questionnaire(prompter=_prompter(yes, given, questions_left), say=console.print)
+    questionnaire.show_ranking = lambda ranking: _show_ranking(console, ranking)
+    plan = questionnaire.run(name, given)
+    project = Generation(plan.answers, destination).run()
+    console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
+    console.print(
+        f"  cd {project} && uv sync && uv run pytest && uv run python -m {plan.answers.package_name}"
+    )
+
+
+@app.command()
+def recommend(
+    answers: AnswersOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+) -> None:
+    """Rank the frameworks for your requirements, with the reasons for each score.
+
+    Asks the requirement questions, unless --answers or --json is given.
+    """
+    from asyncgen.questionnaire import Questionnaire, requirement_questions_left
+
+    given = _given(answers, {})
+    # An answers file or --json is a complete profile: its missing keys take their defaults.
+    replaying = json_output or answers is not None
+    asking = None if replaying else _prompter(False, given, requirement_questions_left)
+    ranking = Questionnaire(prompter=asking).ranking(given)
+    if json_output:
+        import json
+
+        print(json.dumps([rec.as_dict() for rec in ranking], indent=2))
+    else:
+        _show_ranking(_console(), ranking)
+
+
+@app.command()
+def templates(
+    json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the frameworks and the options each template supports."""
+    from asyncgen.catalog import catalog
+
+    entries = catalog()
+    if json_output:
+        import json
+
+        print(json.dumps(entries, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="Templates")
+    for column in ("framework", "available", "database", "cache", "broker", "tasks"):
+        table.add_column(column)
+    for entry in entries:
+        options = entry["options"]
+        table.add_row(
+            entry["framework"],
+            "yes" if entry["available"] else "not yet",
+            *(", ".join(options.get(key, [])) for key in ("database", "cache", "broker", "tasks")),
+        )
+    _console().print(table)
+
+
+@app.command()
+def update(
+    directory: Annotated[Path, typer.Argument(help="The generated project.")] = Path("."),
+) -> None:
+    """Update a generated project to this asyncgen's templates (plain `copier update`)."""
+    from asyncgen.update import update_project
+
+    update_project(directory)
+    _console().print(f"Updated {directory}: review with `git diff`, then commit.")
+
+
+@app.command()
+def add(
+    changes: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change, e.g. broker=nats.")],
+    directory: Annotated[Path, typer.Option("--dir", help="The generated project.")] = Path("."),
+) -> None:
+    """Change answers of an existing project (e.g. `asyncgen add broker=nats cache=none`)."""
+    from asyncgen.update import change_answers
+
+    change_answers(directory, changes)
+    _console().print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
+
+
+def _given(answers_file: Path | None, flags: dict[str, str | None]) -> dict[str, Any]:
+    """Answers file first, flags over it."""
+    from asyncgen.answers import read_answers_file
+
+    given = read_answers_file(answers_file) if answers_file else {}
+    given.update({key: value for key, value in flags.items() if value is not None})
+    return given
+
+
+def _prompter(yes: bool, given: dict[str, Any], left: Any) -> Any:
+    from asyncgen.errors import NoTerminalError
+    from asyncgen.questionnaire import Prompter
+
+    if yes or not left(given):
+        return None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NoTerminalError()
+    return Prompter()
+
+
+def _show_ranking(console: Any, ranking: Any) -> None:
+    from asyncgen.display import print_ranking
+
+    print_ranking(console, ranking)
+
+
+def _summary(answers: Any) -> str:
+    return ", ".join(f"{key}={value}" for key, value in answers.model_dump().items() if key != "project_name")
+
+
+def main() -> None:
+    """Entry point: the one place that turns errors into a line on stderr and an exit code."""
+    import click
+
+    try:
+        code = app(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _fail(Interrupted())
+    except AsyncgenError as exc:
+        _fail(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: AsyncgenError) -> None:
+    print(f"asyncgen: error: {exc.message}", file=sys.stderr)
+    sys.exit(exc.exit_code)

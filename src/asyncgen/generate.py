@@ -1,0 +1,82 @@
+"""One generation run: render the template into a staging folder, commit, move into place.
+
+Nothing appears at the destination unless every step succeeded, and a failure or Ctrl-C
+removes everything the run created.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asyncgen import __version__
+from asyncgen._git import commit_all, git
+from asyncgen.answers import TemplateAnswers
+from asyncgen.errors import AsyncgenError, Interrupted, UsageError
+from asyncgen.store import TemplateStore
+
+
+def check_destination(destination: Path) -> None:
+    """Refuse a destination that would mix a new project with existing files."""
+    if destination.is_file() or (destination.is_dir() and any(destination.iterdir())):
+        raise UsageError(f"destination {destination} exists and is not empty")
+    if destination.exists() and not destination.is_dir():
+        raise UsageError(f"destination {destination} exists and is not a directory")
+
+
+@dataclass
+class Generation:
+    answers: TemplateAnswers
+    destination: Path
+    store: TemplateStore = field(default_factory=TemplateStore.from_environment)
+
+    def run(self) -> Path:
+        check_destination(self.destination)
+        tag = self.store.ready()
+        created_parents = _missing_parents(self.destination)
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".asyncgen-", dir=self.destination.parent))
+        try:
+            project = staging / self.destination.name
+            self._render(project, tag)
+            git("init", "-q", "-b", "main", cwd=project)
+            commit_all(project, f"Generate {self.answers.project_name} with asyncgen {__version__}")
+            if self.destination.is_dir():
+                self.destination.rmdir()  # empty, checked above
+            os.replace(project, self.destination)
+        except BaseException:
+            for parent in created_parents:
+                shutil.rmtree(parent, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return self.destination
+
+    def _render(self, project: Path, tag: str) -> None:
+        from copier import run_copy
+        from copier.errors import CopierAnswersInterrupt, CopierError
+
+        try:
+            run_copy(
+                self.store.src_path,
+                project,
+                data=self.answers.model_dump(),
+                vcs_ref=tag,
+                defaults=True,
+                quiet=True,
+                unsafe=False,
+                cleanup_on_error=True,
+            )
+        except (KeyboardInterrupt, CopierAnswersInterrupt):
+            raise Interrupted() from None
+        except (CopierError, ValueError) as exc:
+            raise AsyncgenError(f"rendering failed: {exc}") from None
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """The outermost ancestor of `path` that does not exist yet (to remove on failure)."""
+    missing = [parent for parent in path.parents if not parent.exists()]
+    return missing[-1:]

@@ -1,0 +1,159 @@
+"""From what the user gave (flags, answers file) to complete answers, asking only what is left.
+
+Order: requirements, then the ranking and the framework choice, then infrastructure. A key
+given on the command line or in an answers file is never asked. Without a prompter (`--yes`)
+nothing is asked: defaults and the recommendation fill the gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncgen._validation import choices_of, validate_given
+from asyncgen.answers import INFRA_KEYS, TemplateAnswers
+from asyncgen.errors import Interrupted, UsageError
+from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
+from asyncgen.recommend import FRAMEWORKS, Recommendation, best_available, rank
+from asyncgen.requirements import Requirements
+
+ANSWER_KEYS = ("framework", *INFRA_KEYS)
+
+
+@dataclass(frozen=True)
+class Plan:
+    requirements: Requirements
+    ranking: list[Recommendation]
+    answers: TemplateAnswers
+
+
+@dataclass
+class Prompter:
+    """Asks one question at a time; `input`/`output` let tests drive it through a pipe."""
+
+    input: Any = None
+    output: Any = None
+
+    def choose(self, prompt: str, choices: Sequence[tuple[str, object]], default: object) -> object:
+        import questionary
+
+        options = [questionary.Choice(label, value=value) for label, value in choices]
+        preselected = next(option for option in options if option.value == default)
+        question = questionary.select(
+            prompt, choices=options, default=preselected, input=self.input, output=self.output
+        )
+        try:
+            return question.unsafe_ask()
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        except EOFError:
+            raise UsageError("input ended before every question was answered") from None
+
+    def ask(self, question: Question, default: object) -> object:
+        return self.choose(question.prompt, list(question.choices), default)
+
+
+def split_given(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate requirement keys from template keys, validating each value given."""
+    known = set(Requirements.model_fields) | set(ANSWER_KEYS)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise UsageError(f"unknown key {unknown[0]!r} (known keys: {', '.join(sorted(known))})")
+    framework = given.get("framework")
+    if framework is not None:
+        _check_framework(str(framework))
+    requirements = validate_given(
+        Requirements, {k: v for k, v in given.items() if k in Requirements.model_fields}
+    )
+    answers = validate_given(TemplateAnswers, {k: v for k, v in given.items() if k in ANSWER_KEYS})
+    return requirements, answers
+
+
+def _check_framework(name: str) -> None:
+    available = available_frameworks()
+    if name in available:
+        return
+    if name in FRAMEWORKS:
+        raise UsageError(
+            f"framework: the {name} template is not available yet (available: {', '.join(available)})"
+        )
+    raise UsageError(f"framework: {name!r} is not one of {', '.join(FRAMEWORKS)}")
+
+
+def available_frameworks() -> tuple[str, ...]:
+    return choices_of(TemplateAnswers, "framework")
+
+
+def questions_left(given: dict[str, Any]) -> list[str]:
+    """The keys that would be asked, in order; empty when everything was given."""
+    keys = [key for key in INFRA_KEYS if key not in given]
+    if "framework" not in given:
+        keys = [q.key for q in REQUIREMENT_QUESTIONS if q.key not in given] + ["framework", *keys]
+    return keys
+
+
+def requirement_questions_left(given: dict[str, Any]) -> list[str]:
+    return [q.key for q in REQUIREMENT_QUESTIONS if q.key not in given]
+
+
+@dataclass
+class Questionnaire:
+    prompter: Prompter | None  # None: never ask (--yes)
+    say: Callable[[str], None] = print
+    show_ranking: Callable[[list[Recommendation]], None] = field(default=lambda ranking: None)
+
+    def run(self, project_name: str, given: dict[str, Any]) -> Plan:
+        given_requirements, given_answers = split_given(given)
+        # A framework chosen up front needs no recommendation, so no requirement is asked.
+        requirements = self.requirements(given_requirements, ask="framework" not in given_answers)
+        ranking = rank(requirements, available_frameworks())
+        framework = given_answers.get("framework") or self._choose_framework(ranking)
+        infra = self._fill(INFRA_QUESTIONS, given_answers)
+        answers = TemplateAnswers.model_validate(
+            {"project_name": project_name, "framework": framework, **{k: infra[k] for k in INFRA_KEYS}}
+        )
+        return Plan(requirements, ranking, answers)
+
+    def requirements(self, given: dict[str, Any], ask: bool = True) -> Requirements:
+        return Requirements(**self._fill(REQUIREMENT_QUESTIONS, given, ask=ask))
+
+    def ranking(self, given: dict[str, Any]) -> list[Recommendation]:
+        """Only the requirement questions, then the ranking (`asyncgen recommend`)."""
+        given_requirements, _ = split_given(given)
+        return rank(self.requirements(given_requirements), available_frameworks())
+
+    def _fill(
+        self, questions: tuple[Question, ...], given: dict[str, Any], ask: bool = True
+    ) -> dict[str, Any]:
+        values = dict(given)
+        for question in questions:
+            if question.key in values:
+                continue
+            default = _default(question.key)
+            if self.prompter is None or not ask:
+                values[question.key] = default
+            else:
+                values[question.key] = self.prompter.ask(question, default)
+        return values
+
+    def _choose_framework(self, ranking: list[Recommendation]) -> str:
+        best = best_available(ranking)
+        if ranking[0] is not best:
+            self.say(
+                f"{ranking[0].framework} ranks first, but its template is not available yet: "
+                f"{best.framework} is the best available"
+            )
+        if self.prompter is None:
+            self.say(f"framework: {best.framework} (recommended, score {best.score})")
+            return best.framework
+        self.show_ranking(ranking)
+        choices = [
+            (f"{rec.framework} (score {rec.score})", rec.framework) for rec in ranking if rec.available
+        ]
+        return str(self.prompter.choose("Which framework?", choices, best.framework))
+
+
+def _default(key: str) -> object:
+    model = Requirements if key in Requirements.model_fields else TemplateAnswers
+    return model.model_fields[key].default

@@ -1,0 +1,96 @@
+"""The template store: a local git repository holding one tag per asyncgen version.
+
+copier records the store's path as `_src_path` and the tag as `_commit`, so a plain
+`copier update` in a generated project finds every template version offline. The store
+lives in the user's home (`~/.asyncgen/templates`, recorded with the `~` so it resolves for
+whoever runs the update) and is made ready on every run from the templates packaged with
+this asyncgen version.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from asyncgen import __version__
+from asyncgen._git import git
+
+HOME_ENV = "ASYNCGEN_HOME"
+DEFAULT_HOME = "~/.asyncgen"
+_IGNORED = "__pycache__/\n*.py[co]\n"
+
+
+def packaged_templates() -> Path:
+    """The templates of this asyncgen: inside the wheel, or beside `src/` in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parents[1] / "templates"):
+        if (candidate / "copier.yml").is_file():
+            return candidate
+    raise FileNotFoundError("asyncgen's templates are missing from this installation")
+
+
+def version_tag(version: str = __version__) -> str:
+    return f"v{version}"
+
+
+@dataclass(frozen=True)
+class TemplateStore:
+    home: str = DEFAULT_HOME
+
+    @classmethod
+    def from_environment(cls) -> TemplateStore:
+        return cls(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+
+    @property
+    def src_path(self) -> str:
+        """The path copier records: keeps a leading `~` so it is valid for every user."""
+        return f"{self.home.rstrip('/')}/templates"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.src_path).expanduser()
+
+    def ready(self, source: Path | None = None, version: str = __version__) -> str:
+        """Make sure the store holds `source` under this version's tag; return the tag."""
+        from filelock import FileLock
+
+        source = source or packaged_templates()
+        self.path.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.path.parent / "templates.lock"), timeout=60):
+            self._init()
+            return self._tag(source, version_tag(version))
+
+    def _init(self) -> None:
+        if (self.path / ".git").is_dir():
+            return
+        git("init", "-q", cwd=self.path)
+        (self.path / ".git" / "info" / "exclude").write_text(_IGNORED, encoding="utf-8")
+
+    def _tag(self, source: Path, tag: str) -> str:
+        tree = self._tree_of(source)
+        current = git("rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{tree}}", cwd=self.path, check=False)
+        if current == tree:
+            return tag
+        # A release's tag never changes; only a development checkout edits templates under an
+        # unchanged version, and then the newest edit wins.
+        commit = git(
+            "-c",
+            "user.name=asyncgen",
+            "-c",
+            "user.email=asyncgen@localhost",
+            "commit-tree",
+            tree,
+            "-m",
+            f"asyncgen {tag}",
+            cwd=self.path,
+        )
+        git("tag", "-f", tag, commit, cwd=self.path)
+        return tag
+
+    def _tree_of(self, source: Path) -> str:
+        """Hash `source` as a git tree, through an index of our own so the store stays clean."""
+        git_dir = self.path / ".git"
+        env = {"GIT_INDEX_FILE": str(git_dir / "asyncgen-index"), "GIT_WORK_TREE": str(source)}
+        git("--git-dir", str(git_dir), "add", "-A", ".", cwd=source, env=env)
+        return git("--git-dir", str(git_dir), "write-tree", cwd=source, env=env)

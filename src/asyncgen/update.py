@@ -1,0 +1,71 @@
+"""Bring a generated project to the newest template version, or change its answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from asyncgen._git import conflicted_files, git, is_clean
+from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
+from asyncgen.store import TemplateStore
+
+
+def update_project(
+    directory: Path, data: dict[str, Any] | None = None, store: TemplateStore | None = None
+) -> None:
+    """`copier update` with the store made ready first; `data` changes answers in place."""
+    _check_updatable(directory)
+    (store or TemplateStore.from_environment()).ready()
+    from copier import VcsRef, run_update
+    from copier.errors import CopierAnswersInterrupt, CopierError
+
+    try:
+        run_update(
+            directory,
+            data=data or {},
+            # Changing answers re-renders the version the project is on; updating takes the newest.
+            vcs_ref=VcsRef.CURRENT if data else None,
+            defaults=True,
+            overwrite=True,
+            conflict="inline",
+            quiet=True,
+            unsafe=False,
+        )
+    except (KeyboardInterrupt, CopierAnswersInterrupt):
+        raise Interrupted() from None
+    except (CopierError, ValueError) as exc:
+        raise AsyncgenError(f"update failed: {exc}") from None
+    conflicts = conflicted_files(directory)
+    if conflicts:
+        raise ConflictsError(conflicts)
+
+
+def _check_updatable(directory: Path) -> None:
+    if not (directory / ".copier-answers.yml").is_file():
+        raise UsageError(f"{directory} is not a generated project (no .copier-answers.yml)")
+    if git("rev-parse", "--is-inside-work-tree", cwd=directory, check=False) != "true":
+        raise UsageError(f"{directory} is not a git repository; copier update needs one")
+    conflicts = conflicted_files(directory)
+    if conflicts:
+        raise ConflictsError(conflicts)
+    if not is_clean(directory):
+        raise UsageError(f"{directory} has uncommitted changes: commit or stash them first")
+
+
+def change_answers(directory: Path, changes: list[str], store: TemplateStore | None = None) -> None:
+    """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
+    from asyncgen._validation import validate_given
+    from asyncgen.answers import TemplateAnswers
+    from asyncgen.questionnaire import ANSWER_KEYS, split_given
+
+    data: dict[str, Any] = {}
+    for change in changes:
+        key, sep, value = change.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"{change!r} is not KEY=VALUE (e.g. broker=nats)")
+        if key not in ANSWER_KEYS:
+            raise UsageError(f"{key!r} cannot be changed (changeable: {', '.join(ANSWER_KEYS)})")
+        data[key] = value
+    split_given(data)
+    validate_given(TemplateAnswers, data)
+    update_project(directory, data=data, store=store)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from asyncgen._validation import choices_of, validate_given
+from asyncgen.answers import TemplateAnswers, read_answers_file
+from asyncgen.errors import UsageError
+from asyncgen.requirements import Requirements
+from conftest import TEMPLATES
+
+
+def copier_questions() -> dict[str, dict[str, object]]:
+    config = yaml.safe_load((TEMPLATES / "copier.yml").read_text())
+    return {key: value for key, value in config.items() if not key.startswith("_")}
+
+
+def test_answers_model_asks_exactly_copier_questions() -> None:
+    asked = {key for key, spec in copier_questions().items() if spec.get("when") is not False}
+    assert set(TemplateAnswers.model_fields) == asked
+
+
+@pytest.mark.parametrize("field", ["framework", "database", "cache", "broker", "tasks"])
+def test_answers_model_choices_match_copier(field: str) -> None:
+    spec = copier_questions()[field]
+    assert choices_of(TemplateAnswers, field) == tuple(spec["choices"])  # type: ignore[arg-type]
+    default = TemplateAnswers.model_fields[field].default
+    if field != "framework":  # the framework default comes from the recommendation
+        assert default == spec["default"]
+
+
+def test_every_framework_choice_has_a_template_tree() -> None:
+    for framework in choices_of(TemplateAnswers, "framework"):
+        assert (TEMPLATES / framework).is_dir()
+
+
+@pytest.mark.parametrize("name", ["my-service", "svc", "a1-b2-c3"])
+def test_valid_project_names(name: str) -> None:
+    assert TemplateAnswers(project_name=name, framework="fastapi").package_name == name.replace("-", "_")
+
+
+@pytest.mark.parametrize("name", ["My-Service", "1svc", "my--svc", "my_svc", "svc-", "", "class"])
+def test_invalid_project_names(name: str) -> None:
+    with pytest.raises(ValidationError):
+        TemplateAnswers(project_name=name, framework="fastapi")
+
+
+def test_requirements_defaults_match_spec() -> None:
+    assert Requirements().model_dump() == {
+        "architecture": "microservice",
+        "priority": "productivity",
+        "team_background": "none",
+        "api_docs": True,
+        "realtime": False,
+        "migrating_from_flask": False,
+        "needs_di_plugins": False,
+        "low_level_control": False,
+    }
+
+
+def test_validate_given_names_the_key_and_choices() -> None:
+    with pytest.raises(UsageError, match=r"^database: 'oracle' is not one of 'postgresql', 'mysql'"):
+        validate_given(TemplateAnswers, {"database": "oracle"})
+
+
+def test_validate_given_rejects_unknown_keys() -> None:
+    with pytest.raises(UsageError, match=r"^unknown key 'colour'"):
+        validate_given(Requirements, {"colour": "blue"})
+
+
+def test_read_answers_yaml_and_json(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text("framework: fastapi\nrealtime: true\n")
+    (tmp_path / "a.json").write_text('{"framework": "fastapi", "realtime": true}')
+    expected = {"framework": "fastapi", "realtime": True}
+    assert read_answers_file(tmp_path / "a.yml") == expected
+    assert read_answers_file(tmp_path / "a.json") == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("framework: [unclosed", "is not valid YAML"),
+        ("- a\n- b\n", "must hold a mapping"),
+    ],
+)
+def test_read_answers_bad_files(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "answers.yml"
+    path.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        read_answers_file(path)
+
+
+def test_read_answers_missing_and_binary(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read answers file .*No such file"):
+        read_answers_file(tmp_path / "missing.yml")
+    binary = tmp_path / "binary.yml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(UsageError, match="not UTF-8"):
+        read_answers_file(binary)
