@@ -10,6 +10,7 @@ from asyncgen._validation import choices_of, validate_given
 from asyncgen.answers import TemplateAnswers, read_answers_file
 from asyncgen.errors import UsageError
 from asyncgen.requirements import Requirements
+
 from conftest import TEMPLATES
 
 
@@ -94,7 +95,7 @@ def test_read_answers_bad_files(tmp_path: Path, content: str, message: str) -> N
 
 
 def test_read_answers_missing_and_binary(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read answers file .*No such file"):
+    with pytest.raises(UsageError, match=r"cannot read answers file .*No such file"):
         read_answers_file(tmp_path / "missing.yml")
     binary = tmp_path / "binary.yml"
     binary.write_bytes(b"\xff\xfe\x00")

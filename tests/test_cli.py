@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from cli_helpers import run_cli, snapshot
 
 
@@ -63,7 +64,7 @@ def test_recommend_json_from_answers_file(workdir: Path, capsys: pytest.CaptureF
     outcome = run_cli(["recommend", "--answers", "req.json", "--json"], workdir, capsys)
     assert outcome.code == 0
     ranking = json.loads(outcome.out)
-    assert [entry["framework"] for entry in ranking][0] == "quart"
+    assert next(entry["framework"] for entry in ranking) == "quart"
     assert set(ranking[0]) == {"framework", "score", "reasons", "available"}
     assert ranking[0]["available"] is False
     assert any("Flask code base" in reason for reason in ranking[0]["reasons"])
@@ -93,7 +94,13 @@ def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str
     assert "framework: fastapi (recommended, score 7)" in outcome.out
     assert "uv run python -m my_service" in outcome.out
     answers = (workdir / "my-service" / ".copier-answers.yml").read_text()
-    for line in ("framework: fastapi", "database: postgresql", "cache: redis", "broker: rabbitmq", "tasks: taskiq"):
+    for line in (
+        "framework: fastapi",
+        "database: postgresql",
+        "cache: redis",
+        "broker: rabbitmq",
+        "tasks: taskiq",
+    ):
         assert line in answers
 
 

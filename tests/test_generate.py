@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_helpers import snapshot
 
 from asyncgen.answers import TemplateAnswers
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.generate import Generation
 from asyncgen.store import TemplateStore
+
+from cli_helpers import snapshot
 
 ANSWERS = TemplateAnswers(project_name="demo-svc", framework="fastapi", database="sqlite")
 
@@ -41,7 +42,9 @@ def test_default_store_is_recorded_home_relative(tmp_path: Path, monkeypatch: py
     assert "site-packages" not in recorded["_src_path"] and "/tmp" not in recorded["_src_path"]
 
 
-def test_plain_copier_update_works_on_a_fresh_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_copier_update_works_on_a_fresh_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ASYNCGEN_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     project = Generation(ANSWERS, tmp_path / "demo-svc").run()

@@ -109,7 +109,10 @@ def test_input_running_out_is_a_clear_error(pipe: PipeInput) -> None:
     ("given", "message"),
     [
         ({"framework": "django"}, r"^framework: 'django' is not one of fastapi, litestar"),
-        ({"framework": "quart"}, r"^framework: the quart template is not available yet \(available: fastapi\)"),
+        (
+            {"framework": "quart"},
+            r"^framework: the quart template is not available yet \(available: fastapi\)",
+        ),
         ({"priority": "speed"}, r"^priority: 'speed' is not one of"),
         ({"realtime": "maybe"}, r"^realtime: Input should be a valid boolean"),
         ({"project_name": "x"}, r"^unknown key 'project_name'"),

@@ -35,7 +35,9 @@ def _console(stderr: bool = False) -> Any:
 
 @app.command()
 def new(
-    name: Annotated[str, typer.Argument(help="Project name, e.g. my-service (package: my_service).")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Project name, e.g. my-service (package: my_service).")
+    ],
     dest: Annotated[Path | None, typer.Option(help="Where to write the project [default: ./NAME].")] = None,
     framework: Annotated[str | None, typer.Option(help="fastapi, sanic, quart, litestar, starlette.")] = None,
     database: Annotated[str | None, typer.Option(help="postgresql, mysql, sqlite, none.")] = None,
@@ -176,17 +178,20 @@ def _summary(answers: Any) -> str:
 
 def main() -> None:
     """Entry point: the one place that turns errors into a line on stderr and an exit code."""
-    import click
+    from typer.exceptions import Abort, TyperException
 
     try:
         code = app(standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
+    except TyperException as exc:  # command-line syntax: typer's own usage message
+        show = getattr(exc, "show", None)
+        show() if show else print(f"Error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (Abort, KeyboardInterrupt):
         _fail(Interrupted())
     except AsyncgenError as exc:
         _fail(exc)
+    if code == Interrupted.exit_code:  # typer turns a stray Ctrl-C into this code
+        _fail(Interrupted())
     sys.exit(code if isinstance(code, int) else 0)
 
 
