@@ -4,7 +4,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from asyncgen.store import TemplateStore, packaged_templates
+from asyncgen.store import Release, TemplateStore, packaged_templates
 
 
 def git(repo: Path, *args: str) -> str:
@@ -34,13 +34,30 @@ def test_edited_templates_under_the_same_version_move_the_tag(tmp_path: Path) ->
     source = tmp_path / "templates"
     shutil.copytree(packaged_templates(), source)
     store = TemplateStore(str(tmp_path / "home"))
-    store.ready(source)
+    store.ready(Release(source, "0.1.0"))
     before = git(store.path, "rev-parse", "v0.1.0^{tree}")
     (source / "copier.yml").write_text((source / "copier.yml").read_text() + "\n# edited\n")
-    store.ready(source)
+    store.ready(Release(source, "0.1.0"))
     assert git(store.path, "rev-parse", "v0.1.0^{tree}") != before
 
 
 def test_src_path_keeps_the_tilde() -> None:
     assert TemplateStore().src_path == "~/.asyncgen/templates"
     assert TemplateStore().path == Path.home() / ".asyncgen" / "templates"
+
+
+def test_concurrent_runs_share_one_store(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    code = f"from asyncgen.store import TemplateStore; print(TemplateStore({str(home)!r}).ready())"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)
+    ]
+    outputs = [run.communicate()[0].strip() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0]
+    assert outputs == ["v0.1.0"] * 4
+    store = TemplateStore(str(home))
+    assert git(store.path, "tag") == "v0.1.0"
+    assert git(store.path, "status", "--porcelain") == ""

@@ -101,7 +101,9 @@ def templates(
 ) -> None:
     """List the frameworks and the options each template supports."""
     from asyncgen.catalog import catalog
+    from asyncgen.store import TemplateStore
 
+    TemplateStore.from_environment().ready()  # so a plain `copier update` works right after
     entries = catalog()
     if json_output:
         import json

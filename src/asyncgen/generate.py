@@ -12,11 +12,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asyncgen import __version__
 from asyncgen._git import commit_all, git
 from asyncgen.answers import TemplateAnswers
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
-from asyncgen.store import TemplateStore
+from asyncgen.store import Release, TemplateStore
 
 
 def check_destination(destination: Path) -> None:
@@ -32,10 +31,11 @@ class Generation:
     answers: TemplateAnswers
     destination: Path
     store: TemplateStore = field(default_factory=TemplateStore.from_environment)
+    release: Release | None = None  # None: the templates packaged with this asyncgen
 
     def run(self) -> Path:
         check_destination(self.destination)
-        tag = self.store.ready()
+        tag = self.store.ready(self.release)
         created_parents = _missing_parents(self.destination)
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".asyncgen-", dir=self.destination.parent))
@@ -43,7 +43,7 @@ class Generation:
             project = staging / self.destination.name
             self._render(project, tag)
             git("init", "-q", "-b", "main", cwd=project)
-            commit_all(project, f"Generate {self.answers.project_name} with asyncgen {__version__}")
+            commit_all(project, f"Generate {self.answers.project_name} from asyncgen templates {tag}")
             if self.destination.is_dir():
                 self.destination.rmdir()  # empty, checked above
             os.replace(project, self.destination)

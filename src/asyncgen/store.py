@@ -30,8 +30,25 @@ def packaged_templates() -> Path:
     raise FileNotFoundError("asyncgen's templates are missing from this installation")
 
 
-def version_tag(version: str = __version__) -> str:
-    return f"v{version}"
+def packaged_history() -> Path:
+    """Every earlier release's templates, one tag each, shipped as a git bundle."""
+    return Path(__file__).resolve().parent / "history.bundle"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A version of the templates: where its files are and the version they belong to."""
+
+    source: Path
+    version: str
+
+    @classmethod
+    def packaged(cls) -> Release:
+        return cls(packaged_templates(), __version__)
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
 
 
 @dataclass(frozen=True)
@@ -51,21 +68,38 @@ class TemplateStore:
     def path(self) -> Path:
         return Path(self.src_path).expanduser()
 
-    def ready(self, source: Path | None = None, version: str = __version__) -> str:
-        """Make sure the store holds `source` under this version's tag; return the tag."""
+    def ready(self, release: Release | None = None) -> str:
+        """Make sure the store holds the release (default: this asyncgen's); return its tag."""
         from filelock import FileLock
 
-        source = source or packaged_templates()
+        release = release or Release.packaged()
         self.path.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path.parent / "templates.lock"), timeout=60):
             self._init()
-            return self._tag(source, version_tag(version))
+            self._fetch_history(packaged_history())
+            return self._tag(release.source, release.tag)
 
     def _init(self) -> None:
         if (self.path / ".git").is_dir():
             return
         git("init", "-q", cwd=self.path)
         (self.path / ".git" / "info" / "exclude").write_text(_IGNORED, encoding="utf-8")
+
+    def _fetch_history(self, bundle: Path) -> None:
+        """Bring in the shipped releases, so projects made by any earlier version can update."""
+        if not bundle.is_file():
+            return
+        marker = self.path / ".git" / "asyncgen-history"
+        stamp = f"{bundle.stat().st_size}:{bundle.stat().st_mtime_ns}"
+        if marker.is_file() and marker.read_text() == stamp:
+            return
+        # Released history wins over a tag a development checkout may have moved.
+        git("fetch", "-q", str(bundle), "+refs/tags/*:refs/tags/*", cwd=self.path)
+        marker.write_text(stamp)
+
+    def export_history(self, bundle: Path) -> None:
+        """Write every tag of the store to a bundle (the release script ships it)."""
+        git("bundle", "create", "-q", str(bundle), "--tags", cwd=self.path)
 
     def _tag(self, source: Path, tag: str) -> str:
         tree = self._tree_of(source)

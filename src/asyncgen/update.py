@@ -7,15 +7,18 @@ from typing import Any
 
 from asyncgen._git import conflicted_files, git, is_clean
 from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
-from asyncgen.store import TemplateStore
+from asyncgen.store import Release, TemplateStore
 
 
 def update_project(
-    directory: Path, data: dict[str, Any] | None = None, store: TemplateStore | None = None
+    directory: Path,
+    data: dict[str, Any] | None = None,
+    store: TemplateStore | None = None,
+    release: Release | None = None,
 ) -> None:
     """`copier update` with the store made ready first; `data` changes answers in place."""
     _check_updatable(directory)
-    (store or TemplateStore.from_environment()).ready()
+    (store or TemplateStore.from_environment()).ready(release)
     from copier import VcsRef, run_update
     from copier.errors import CopierAnswersInterrupt, CopierError
 
@@ -52,7 +55,9 @@ def _check_updatable(directory: Path) -> None:
         raise UsageError(f"{directory} has uncommitted changes: commit or stash them first")
 
 
-def change_answers(directory: Path, changes: list[str], store: TemplateStore | None = None) -> None:
+def change_answers(
+    directory: Path, changes: list[str], store: TemplateStore | None = None, release: Release | None = None
+) -> None:
     """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
     from asyncgen._validation import validate_given
     from asyncgen.answers import TemplateAnswers
@@ -68,4 +73,4 @@ def change_answers(directory: Path, changes: list[str], store: TemplateStore | N
         data[key] = value
     split_given(data)
     validate_given(TemplateAnswers, data)
-    update_project(directory, data=data, store=store)
+    update_project(directory, data=data, store=store, release=release)

@@ -1,0 +1,131 @@
+"""Updates across template versions: plain `copier update`, `asyncgen update`, `asyncgen add`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from asyncgen.answers import TemplateAnswers
+from asyncgen.errors import ConflictsError, UsageError
+from asyncgen.generate import Generation
+from asyncgen.store import Release, TemplateStore
+from asyncgen.update import change_answers, update_project
+
+from conftest import TEMPLATES
+
+NOTES_V1 = [f"line {n}" for n in range(1, 13)]
+NOTES_V2 = ["line 1", "line 2, improved by the template", *NOTES_V1[2:]]
+
+
+def release(tmp_path: Path, version: str, notes: list[str]) -> Release:
+    """The real templates plus a NOTES.md that changes between versions."""
+    source = tmp_path / f"templates-{version}"
+    shutil.copytree(TEMPLATES, source, ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "fastapi" / "NOTES.md").write_text("\n".join(notes) + "\n")
+    return Release(source, version)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", message)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> TemplateStore:
+    return TemplateStore(str(tmp_path / "home"))
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Release:
+    return release(tmp_path, "0.1.0", NOTES_V1)
+
+
+@pytest.fixture
+def project(tmp_path: Path, store: TemplateStore, v1: Release) -> Path:
+    answers = TemplateAnswers(project_name="live-svc", framework="fastapi", database="sqlite")
+    return Generation(answers, tmp_path / "live-svc", store, v1).run()
+
+
+def edit_notes(project: Path, replace: dict[int, str]) -> None:
+    lines = (project / "NOTES.md").read_text().splitlines()
+    for index, text in replace.items():
+        lines[index] = text
+    (project / "NOTES.md").write_text("\n".join(lines) + "\n")
+    commit(project, "user edits")
+
+
+def test_plain_copier_update_brings_the_change_and_keeps_far_edits(
+    tmp_path: Path, store: TemplateStore, project: Path
+) -> None:
+    edit_notes(project, {10: "line 11, the user's own"})
+    store.ready(release(tmp_path, "0.2.0", NOTES_V2))
+    done = subprocess.run(["copier", "update", "--defaults"], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    notes = (project / "NOTES.md").read_text()
+    assert "line 2, improved by the template" in notes
+    assert "line 11, the user's own" in notes
+    assert "<<<<<<<" not in notes
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+
+
+def test_clashing_edit_gets_markers_that_asyncgen_update_reports(
+    tmp_path: Path, store: TemplateStore, project: Path
+) -> None:
+    edit_notes(project, {1: "line 2, rewritten by the user", 10: "line 11, the user's own"})
+    new = release(tmp_path, "0.2.0", NOTES_V2)
+    with pytest.raises(ConflictsError) as raised:
+        update_project(project, store=store, release=new)
+    assert raised.value.files == ["NOTES.md"]
+    assert "NOTES.md" in raised.value.message
+    notes = (project / "NOTES.md").read_text()
+    assert "<<<<<<<" in notes and ">>>>>>>" in notes
+    assert "line 2, rewritten by the user" in notes and "line 2, improved by the template" in notes
+    assert "line 11, the user's own" in notes
+    # Until the user resolves them, every further update refuses with the same list.
+    with pytest.raises(ConflictsError):
+        update_project(project, store=store, release=new)
+
+
+def test_update_refuses_a_dirty_worktree(store: TemplateStore, project: Path) -> None:
+    (project / "README.md").write_text("scribbles\n")
+    with pytest.raises(UsageError, match="has uncommitted changes: commit or stash them first"):
+        update_project(project, store=store)
+
+
+def test_update_refuses_a_folder_that_is_not_a_project(tmp_path: Path, store: TemplateStore) -> None:
+    with pytest.raises(UsageError, match="is not a generated project"):
+        update_project(tmp_path, store=store)
+
+
+def test_add_changes_an_answer_and_keeps_edits(store: TemplateStore, v1: Release, project: Path) -> None:
+    edit_notes(project, {10: "line 11, the user's own"})
+    change_answers(project, ["cache=none"], store=store, release=v1)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["cache"] == "none"
+    assert recorded["_commit"] == "v0.1.0"
+    assert "line 11, the user's own" in (project / "NOTES.md").read_text()
+    assert "redis" not in (project / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (["cache"], "'cache' is not KEY=VALUE"),
+        (["colour=blue"], "'colour' cannot be changed"),
+        (["project_name=other"], "'project_name' cannot be changed"),
+        (["broker=zeromq"], "broker: 'zeromq' is not one of"),
+        (["framework=sanic"], "the sanic template is not available yet"),
+    ],
+)
+def test_add_rejects_bad_changes(
+    store: TemplateStore, project: Path, changes: list[str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        change_answers(project, changes, store=store)
