@@ -25,9 +25,10 @@ def main(new_version: str) -> None:
     from asyncgen import __version__
     from asyncgen.store import Release, TemplateStore, packaged_history
 
-    if not RELEASE.match(new_version):
-        sys.exit(f"{new_version!r} is not a plain X.Y.Z release")
-    if tuple(map(int, new_version.split("."))) <= tuple(map(int, __version__.split("."))):
+    for version in (new_version, __version__):
+        if not RELEASE.match(version):
+            sys.exit(f"{version!r} is not a plain X.Y.Z release")
+    if _numbers(new_version) <= _numbers(__version__):
         sys.exit(f"{new_version} is not newer than {__version__}")
     with tempfile.TemporaryDirectory() as home:
         store = TemplateStore(home)
@@ -36,6 +37,10 @@ def main(new_version: str) -> None:
     text = INIT.read_text()
     INIT.write_text(text.replace(f'__version__ = "{__version__}"', f'__version__ = "{new_version}"'))
     print(f"history now ends at v{__version__}; version is {new_version}")
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 if __name__ == "__main__":

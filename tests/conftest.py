@@ -15,7 +15,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
-def asyncgen_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def asyncgen_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Every test gets its own template store, never the developer's ~/.asyncgen."""
     home = tmp_path_factory.mktemp("asyncgen-home")
     monkeypatch.setenv("ASYNCGEN_HOME", str(home))
