@@ -88,3 +88,12 @@ def test_best_available_skips_missing_templates() -> None:
 def test_reasons_are_readable_sentences() -> None:
     for rule in RULES:
         assert len(rule.reason.split()) >= 4, rule.reason
+
+
+def test_readme_documents_every_rule() -> None:
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    for rule in RULES:
+        points = ", ".join(f"{name} {value:+d}" for name, value in rule.points.items())
+        assert f"| {points} | {rule.reason} |" in readme, rule.reason

@@ -45,7 +45,7 @@ RULES: tuple[Rule, ...] = (
         "priority",
         "throughput",
         {"aiohttp": 4, "blacksheep": 3, "starlette": 3, "litestar": 2},
-        "raw throughput first: a lean request path measured at 2-3x FastAPI here",
+        "raw throughput first: a lean request path, 1.4x to 2.9x the requests/s of FastAPI here",
     ),
     Rule(
         "priority",
