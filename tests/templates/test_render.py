@@ -1,0 +1,85 @@
+"""Render the option matrix and check the output reads like hand-written, lint-clean code."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .helpers import TEMPLATES, render
+
+COMBINATIONS = [
+    {"database": "sqlite", "cache": "redis", "broker": "rabbitmq", "tasks": "taskiq"},
+    {"database": "postgresql", "cache": "redis", "broker": "nats", "tasks": "celery"},
+    {"database": "mysql", "cache": "none", "broker": "kafka", "tasks": "dramatiq"},
+    {"database": "none", "cache": "none", "broker": "none", "tasks": "none"},
+    {"database": "none", "cache": "redis", "broker": "none", "tasks": "taskiq"},
+    {"database": "sqlite", "cache": "none", "broker": "rabbitmq", "tasks": "none"},
+]
+
+# Files (relative to the project) that exist only with an option chosen.
+OWNED = {
+    ("database", "none"): ["alembic.ini", "migrations", "src/demo_service/db"],
+    ("cache", "none"): ["src/demo_service/cache.py", "tests/test_cache.py"],
+    ("broker", "none"): ["src/demo_service/broker"],
+    ("tasks", "none"): ["src/demo_service/tasks", "tests/test_tasks.py"],
+}
+
+
+def ids(combination: dict[str, str]) -> str:
+    return "-".join(combination.values())
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=ids)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("render") / "demo-service", **request.param)
+
+
+def text_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]
+
+
+def test_no_leftover_jinja(project: Path) -> None:
+    for path in text_files(project):
+        text = path.read_text()
+        if path.name == "script.py.mako":
+            continue  # Alembic's own template language
+        for marker in ("{{", "{%", "%}"):
+            assert marker not in text, f"{marker} left in {path.relative_to(project)}"
+
+
+def test_no_runs_of_blank_lines(project: Path) -> None:
+    for path in text_files(project):
+        text = path.read_text()
+        assert not re.search(r"\n[ \t]*\n[ \t]*\n[ \t]*\n", text), path.relative_to(project)
+        assert not text.startswith("\n"), path.relative_to(project)
+        if text:
+            assert text.endswith("\n") and not text.endswith("\n\n"), path.relative_to(project)
+
+
+def test_unchosen_options_leave_no_files(project: Path) -> None:
+    answers = (project / ".copier-answers.yml").read_text()
+    for (question, none_value), paths in OWNED.items():
+        chosen = f"{question}: {none_value}" not in answers
+        for relative in paths:
+            assert (project / relative).exists() == chosen, relative
+
+
+def test_ruff_clean(project: Path) -> None:
+    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--no-cache", "--check", "."]):
+        result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_stub_includes_an_existing_partial() -> None:
+    shared = TEMPLATES / "_shared"
+    included = set()
+    for stub in (TEMPLATES / "fastapi").rglob("*.jinja"):
+        for target in re.findall(r'include "(_shared/[^"]+)"', stub.read_text()):
+            assert (TEMPLATES / target).is_file(), f"{stub} includes missing {target}"
+            included.add(TEMPLATES / target)
+    for partial in shared.rglob("*.jinja"):
+        for target in re.findall(r'(?:include|import|from) "(_shared/[^"]+)"', partial.read_text()):
+            included.add(TEMPLATES / target)
+    unused = {p for p in shared.rglob("*.jinja")} - included
+    assert not unused, f"partials no framework uses: {sorted(map(str, unused))}"
