@@ -30,6 +30,10 @@ def workdir(tmp_path: Path) -> Path:
         (["new", "svc", "-y", "--answers", "bad.yml"], "answers file bad.yml is not valid YAML"),
         (["new", "svc", "-y", "--answers", "unknown.yml"], "unknown key 'colour'"),
         (["new", "svc"], "no terminal to ask questions on: pass --yes"),
+        (
+            ["new", "svc", "-y", "--tasks", "celery", "--broker", "nats", "--cache", "none"],
+            "tasks=celery needs broker=rabbitmq, or cache=redis to queue on Redis",
+        ),
         (["recommend", "--answers", "missing.yml"], "cannot read answers file"),
     ],
 )

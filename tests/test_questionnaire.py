@@ -31,8 +31,11 @@ class Recorder(Prompter):
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def ask(self, question: Question, default: object) -> object:
+    def ask(
+        self, question: Question, default: object, choices: Sequence[tuple[str, object]] | None = None
+    ) -> object:
         self.asked.append(question.key)
+        self.offered = [value for _, value in (question.choices if choices is None else choices)]
         return default
 
     def choose(self, prompt: str, choices: Sequence[tuple[str, object]], default: object) -> object:
@@ -123,3 +126,29 @@ def test_bad_given_values_fail_before_any_question(given: dict[str, object], mes
     with pytest.raises(UsageError, match=message):
         Questionnaire(prompter=recorder).run("demo", given)
     assert recorder.asked == []
+
+
+def test_only_task_libraries_with_a_transport_are_offered() -> None:
+    recorder = Recorder()
+    plan = Questionnaire(prompter=recorder).run(
+        "demo", {"framework": "fastapi", "broker": "nats", "cache": "none"}
+    )
+    assert recorder.asked[-1] == "tasks"
+    assert recorder.offered == ["taskiq", "none"]
+    assert plan.answers.tasks == "taskiq"
+
+
+def test_yes_falls_back_to_no_tasks_when_nothing_can_carry_them() -> None:
+    said: list[str] = []
+    plan = Questionnaire(prompter=None, say=said.append).run("demo", {"broker": "none", "cache": "none"})
+    assert plan.answers.tasks == "none"
+    assert said[-1].startswith(
+        "tasks: none (tasks=taskiq needs broker=rabbitmq or broker=nats, or cache=redis"
+    )
+
+
+def test_an_impossible_task_combination_is_refused() -> None:
+    with pytest.raises(
+        UsageError, match=r"^tasks=dramatiq needs broker=rabbitmq, or cache=redis to queue on Redis"
+    ):
+        Questionnaire(prompter=None).run("demo", {"tasks": "dramatiq", "broker": "nats", "cache": "none"})

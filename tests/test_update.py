@@ -122,6 +122,7 @@ def test_add_changes_an_answer_and_keeps_edits(store: TemplateStore, v1: Release
         (["project_name=other"], "'project_name' cannot be changed"),
         (["broker=zeromq"], "broker: 'zeromq' is not one of"),
         (["framework=sanic"], "the sanic template is not available yet"),
+        (["broker=nats", "cache=none", "tasks=celery"], "tasks=celery needs broker=rabbitmq"),
     ],
 )
 def test_add_rejects_bad_changes(

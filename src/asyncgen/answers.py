@@ -7,7 +7,7 @@ import keyword
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
 from asyncgen.errors import UsageError
 
@@ -20,6 +20,37 @@ Broker = Literal["rabbitmq", "nats", "kafka", "none"]
 Tasks = Literal["taskiq", "dramatiq", "celery", "none"]
 
 INFRA_KEYS = ("database", "cache", "broker", "tasks")
+
+# Where each task library can keep its queue. The queue rides on the chosen broker when the
+# library supports it, else on Redis (the cache); with neither, the combination cannot work.
+TASK_TRANSPORTS: dict[str, tuple[str, ...]] = {
+    "taskiq": ("rabbitmq", "nats", "redis"),
+    "dramatiq": ("rabbitmq", "redis"),
+    "celery": ("rabbitmq", "redis"),
+}
+
+
+def task_transport(tasks: str, broker: str, cache: str) -> str | None:
+    """The service the task queue runs on, or None when the choices leave it nowhere."""
+    if tasks == "none":
+        return "none"
+    supported = TASK_TRANSPORTS[tasks]
+    if broker in supported:
+        return broker
+    if cache == "redis" and "redis" in supported:
+        return "redis"
+    return None
+
+
+def transport_problem(tasks: str, broker: str, cache: str) -> str | None:
+    """Why these choices cannot work together, and what would, or None when they can."""
+    if task_transport(tasks, broker, cache) is not None:
+        return None
+    brokers = [name for name in TASK_TRANSPORTS[tasks] if name != "redis"]
+    return (
+        f"tasks={tasks} needs {' or '.join(f'broker={b}' for b in brokers)}, or cache=redis "
+        f"to queue on Redis (got broker={broker}, cache={cache}); or choose tasks=none"
+    )
 
 
 class TemplateAnswers(BaseModel):
@@ -40,6 +71,13 @@ class TemplateAnswers(BaseModel):
         if keyword.iskeyword(name.replace("-", "_")):
             raise ValueError(f"{name!r} is a Python keyword and cannot name a package")
         return name
+
+    @model_validator(mode="after")
+    def _tasks_have_a_transport(self) -> TemplateAnswers:
+        problem = transport_problem(self.tasks, self.broker, self.cache)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @property
     def package_name(self) -> str:

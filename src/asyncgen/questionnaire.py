@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asyncgen._validation import choices_of, validate_given
-from asyncgen.answers import INFRA_KEYS, TemplateAnswers
+from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport, transport_problem
 from asyncgen.errors import Interrupted, UsageError
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
 from asyncgen.recommend import FRAMEWORKS, Recommendation, best_available, rank
@@ -50,8 +50,11 @@ class Prompter:
         except EOFError:
             raise UsageError("input ended before every question was answered") from None
 
-    def ask(self, question: Question, default: object) -> object:
-        return self.choose(question.prompt, list(question.choices), default)
+    def ask(
+        self, question: Question, default: object, choices: Sequence[tuple[str, object]] | None = None
+    ) -> object:
+        """Ask a question, offering all its choices or only those given."""
+        return self.choose(question.prompt, question.choices if choices is None else choices, default)
 
 
 def split_given(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -109,11 +112,29 @@ class Questionnaire:
         requirements = self.requirements(given_requirements, ask="framework" not in given_answers)
         ranking = rank(requirements, available_frameworks())
         framework = given_answers.get("framework") or self._choose_framework(ranking)
-        infra = self._fill(INFRA_QUESTIONS, given_answers)
+        infra = self._fill(INFRA_QUESTIONS[:-1], given_answers)
+        infra["tasks"] = self._choose_tasks(given_answers.get("tasks"), infra["broker"], infra["cache"])
         answers = TemplateAnswers.model_validate(
             {"project_name": project_name, "framework": framework, **{k: infra[k] for k in INFRA_KEYS}}
         )
         return Plan(requirements, ranking, answers)
+
+    def _choose_tasks(self, given: str | None, broker: str, cache: str) -> str:
+        """Offer only the task libraries that can queue on what was chosen."""
+        if given is not None:
+            problem = transport_problem(given, broker, cache)
+            if problem:
+                raise UsageError(problem)
+            return given
+        question = INFRA_QUESTIONS[-1]
+        usable = [(label, value) for label, value in question.choices if _has_transport(value, broker, cache)]
+        default = _default("tasks")
+        if not _has_transport(default, broker, cache):
+            default = "none"
+            self.say(f"tasks: none ({transport_problem(str(_default('tasks')), broker, cache)})")
+        if self.prompter is None:
+            return str(default)
+        return str(self.prompter.ask(question, default, usable))
 
     def requirements(self, given: dict[str, Any], ask: bool = True) -> Requirements:
         return Requirements(**self._fill(REQUIREMENT_QUESTIONS, given, ask=ask))
@@ -157,3 +178,7 @@ class Questionnaire:
 def _default(key: str) -> object:
     model = Requirements if key in Requirements.model_fields else TemplateAnswers
     return model.model_fields[key].default
+
+
+def _has_transport(tasks: object, broker: str, cache: str) -> bool:
+    return task_transport(str(tasks), broker, cache) is not None

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from asyncgen._git import conflicted_files, git, is_clean
+from asyncgen.answers import INFRA_KEYS, TemplateAnswers, transport_problem
 from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
 from asyncgen.store import Release, TemplateStore
 
@@ -60,7 +61,6 @@ def change_answers(
 ) -> None:
     """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
     from asyncgen._validation import validate_given
-    from asyncgen.answers import TemplateAnswers
     from asyncgen.questionnaire import ANSWER_KEYS, split_given
 
     data: dict[str, Any] = {}
@@ -73,4 +73,21 @@ def change_answers(
         data[key] = value
     split_given(data)
     validate_given(TemplateAnswers, data)
+    combined = {**_recorded_answers(directory), **data}
+    problem = transport_problem(combined["tasks"], combined["broker"], combined["cache"])
+    if problem:
+        raise UsageError(problem)
     update_project(directory, data=data, store=store, release=release)
+
+
+def _recorded_answers(directory: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        recorded = yaml.safe_load((directory / ".copier-answers.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        raise UsageError(
+            f"{directory} is not a generated project (no readable .copier-answers.yml)"
+        ) from None
+    defaults = {key: TemplateAnswers.model_fields[key].default for key in INFRA_KEYS}
+    return {**defaults, **{key: recorded[key] for key in INFRA_KEYS if key in recorded}}
