@@ -3,11 +3,15 @@
 import os
 import socket
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from copier import run_copy
+from services import require_service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -36,18 +40,157 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: f
     return result.stdout
 
 
-def port_open(host: str, port: int) -> bool:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def request(url: str, method: str = "GET", body: Any = None, timeout: float = 5) -> tuple[int, bytes]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("content-type", "application/json")
     try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
-def require_service(name: str, host: str, port: int) -> None:
-    """Skip when the service is absent, except under CI=true, where it must be there."""
-    if port_open(host, port):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is not reachable on {host}:{port} and CI=true")
-    pytest.skip(f"{name} is not reachable on {host}:{port}")
+class Service:
+    """`python -m <package>` of a generated project, on a free port, stopped with SIGTERM."""
+
+    def __init__(self, project: Path, package: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        full_env = {**os.environ, **(env or {}), "PORT": str(self.port)}
+        full_env.pop("VIRTUAL_ENV", None)
+        # The venv's interpreter itself, not `uv run`: signals and kill() must reach the server.
+        self.process = subprocess.Popen(
+            [str(project / ".venv" / "bin" / "python"), "-m", package],
+            cwd=project,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def __enter__(self) -> "Service":
+        import time
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.communicate()[0].decode()
+            try:
+                if request(f"{self.base}/health/live")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.kill()
+        pytest.fail("the generated service did not come up")
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+    def get(self, path: str) -> tuple[int, Any]:
+        import json
+
+        status, body = request(f"{self.base}{path}")
+        return status, json.loads(body) if body else None
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        import json
+
+        status, raw = request(f"{self.base}{path}", "POST", body)
+        return status, json.loads(raw) if raw else None
+
+    def terminate(self, timeout: float = 10) -> int:
+        import signal
+
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+# Run with the generated project's own interpreter, so its driver does the talking.
+_ADMIN_SCRIPTS = {
+    "postgresql": """
+import asyncio, sys, asyncpg
+async def main():
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    await conn.execute(sys.argv[1])
+    await conn.close()
+asyncio.run(main())
+""",
+    "mysql": """
+import asyncio, sys, asyncmy
+async def main():
+    conn = await asyncmy.connect(host="127.0.0.1", port=3306, user="root", password="")
+    async with conn.cursor() as cursor:
+        await cursor.execute(sys.argv[1])
+    conn.close()
+asyncio.run(main())
+""",
+}
+DATABASE_SERVICES = {
+    "postgresql": ("PostgreSQL", 5432, "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"),
+    "mysql": ("MariaDB", 3306, "mysql+asyncmy://root@127.0.0.1:3306/{db}"),
+}
+
+
+@contextmanager
+def throwaway_database(project: Path, database: str) -> Iterator[str]:
+    """A database of its own for one run (created, then dropped); yields its DATABASE_URL."""
+    name, port, url = DATABASE_SERVICES[database]
+    require_service(name, "127.0.0.1", port)
+    db = f"asyncgen_{uuid.uuid4().hex[:12]}"
+    admin = ["uv", "run", "--no-sync", "python", "-c", _ADMIN_SCRIPTS[database]]
+    run([*admin, f"CREATE DATABASE {db}"], project)
+    try:
+        yield url.format(db=db)
+    finally:
+        run([*admin, f"DROP DATABASE {db}"], project)
+
+
+@contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A RabbitMQ virtual host of its own (deleted after), so no queue outlives the run."""
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    vhost = f"asyncgen-{uuid.uuid4().hex[:12]}"
+    run(["rabbitmqctl", "-q", "add_vhost", vhost], Path.cwd())
+    try:
+        run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], Path.cwd())
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        run(["rabbitmqctl", "-q", "delete_vhost", vhost], Path.cwd())
+
+
+_DELETE_NATS_STREAMS = """
+import asyncio, sys, nats
+async def main():
+    client = await nats.connect("nats://127.0.0.1:4222")
+    jetstream = client.jetstream()
+    for stream in await jetstream.streams_info():
+        if stream.config.name.startswith(sys.argv[1]):
+            await jetstream.delete_stream(stream.config.name)
+    await client.close()
+asyncio.run(main())
+"""
+
+
+@contextmanager
+def nats_streams(project: Path, prefix: str) -> Iterator[str]:
+    """Yields the NATS URL; afterwards deletes the JetStream streams whose names start with prefix."""
+    require_service("NATS", "127.0.0.1", 4222)
+    try:
+        yield "nats://127.0.0.1:4222"
+    finally:
+        run(["uv", "run", "--no-sync", "python", "-c", _DELETE_NATS_STREAMS, prefix], project)

@@ -11,18 +11,26 @@ from .helpers import TEMPLATES, render
 COMBINATIONS = [
     {"database": "sqlite", "cache": "redis", "broker": "rabbitmq", "tasks": "taskiq"},
     {"database": "postgresql", "cache": "redis", "broker": "nats", "tasks": "celery"},
-    {"database": "mysql", "cache": "none", "broker": "kafka", "tasks": "dramatiq"},
+    {"database": "mysql", "cache": "redis", "broker": "kafka", "tasks": "dramatiq"},
     {"database": "none", "cache": "none", "broker": "none", "tasks": "none"},
     {"database": "none", "cache": "redis", "broker": "none", "tasks": "taskiq"},
     {"database": "sqlite", "cache": "none", "broker": "rabbitmq", "tasks": "none"},
+    # Every task library on each transport it supports (see test_workers.py).
+    {"database": "postgresql", "cache": "none", "broker": "rabbitmq", "tasks": "dramatiq"},
+    {"database": "sqlite", "cache": "none", "broker": "nats", "tasks": "taskiq"},
+    {"database": "mysql", "cache": "none", "broker": "rabbitmq", "tasks": "celery"},
+    # Each broker with the in-memory outbox (no database); see test_brokers.py.
+    {"database": "none", "cache": "none", "broker": "kafka", "tasks": "none"},
+    {"database": "none", "cache": "redis", "broker": "rabbitmq", "tasks": "none"},
+    {"database": "none", "cache": "none", "broker": "nats", "tasks": "none"},
 ]
 
 # Files (relative to the project) that exist only with an option chosen.
 OWNED = {
     ("database", "none"): ["alembic.ini", "migrations", "src/demo_service/db"],
     ("cache", "none"): ["src/demo_service/cache.py", "tests/test_cache.py"],
-    ("broker", "none"): ["src/demo_service/broker"],
-    ("tasks", "none"): ["src/demo_service/tasks", "tests/test_tasks.py"],
+    ("broker", "none"): ["src/demo_service/broker", "tests/test_broker.py"],
+    ("tasks", "none"): ["src/demo_service/tasks", "src/demo_service/worker.py", "tests/test_tasks.py"],
 }
 
 

@@ -1,0 +1,218 @@
+"""Message brokers: each backend's generated project against the live broker (RabbitMQ,
+NATS JetStream) or against fakes (Kafka: no broker here), and a broker outage survived by
+the transactional outbox.
+
+Every run uses a namespace of its own (exchange/queue, stream/consumer) and removes it
+afterwards, so parallel runs and reruns do not see each other's events.
+"""
+
+import contextlib
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .helpers import Service, render, require_service, run
+from .proxy import TcpProxy
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:{port}/"
+NATS_URL = "nats://127.0.0.1:4222"
+
+CLEANUP = {
+    "rabbitmq": """
+import asyncio, sys, aio_pika
+async def main():
+    connection = await aio_pika.connect(sys.argv[1])
+    channel = await connection.channel()
+    await channel.queue_delete(sys.argv[2] + ".events")
+    await channel.exchange_delete(sys.argv[2])
+    await connection.close()
+asyncio.run(main())
+""",
+    "nats": """
+import asyncio, sys, nats
+async def main():
+    client = await nats.connect(sys.argv[1])
+    await client.jetstream().delete_stream(sys.argv[2])
+    await client.close()
+asyncio.run(main())
+""",
+}
+
+
+def namespace() -> str:
+    return f"asyncgen_{uuid.uuid4().hex[:12]}"
+
+
+def generated(tmp_path: Path, **answers: str) -> Path:
+    project = render(tmp_path / "demo-service", cache="none", tasks="none", **answers)
+    run(["git", "init", "-q"], project)
+    run(["uv", "sync", "-q"], project)
+    return project
+
+
+def pytest_in(project: Path, env: dict[str, str] | None = None) -> str:
+    return run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generated suites read BROKER_URL and friends: start from none of them."""
+    for name in ("BROKER_URL", "BROKER_NAMESPACE", "DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq", "nats", "kafka"])
+def test_a_project_holds_only_its_broker(tmp_path: Path, broker: str) -> None:
+    project = render(tmp_path / "demo-service", broker=broker, database="sqlite")
+    modules = {p.name for p in (project / "src/demo_service/broker").glob("*.py")}
+    assert modules == {"__init__.py", "base.py", "memory.py", "outbox.py", "relay.py", f"{broker}.py"}
+    pyproject = (project / "pyproject.toml").read_text()
+    dependencies = {"rabbitmq": "aio-pika", "nats": "nats-py", "kafka": "aiokafka"}
+    for other, dependency in dependencies.items():
+        assert (f'"{dependency}>=' in pyproject) == (other == broker), dependency
+    assert (project / "migrations/versions/0002_create_outbox.py").is_file()
+    assert (project / "tests/test_kafka.py").exists() == (broker == "kafka")
+    assert "BROKER_URL" in (project / ".env.example").read_text()
+    assert "BROKER_URL" in (project / "compose.yaml").read_text()
+    assert "BROKER_URL" in (project / ".github/workflows/ci.yml").read_text()
+    assert "outbox" in (project / "README.md").read_text()
+
+
+def test_no_broker_means_no_outbox(tmp_path: Path) -> None:
+    project = render(tmp_path / "demo-service", broker="none", database="sqlite")
+    assert not (project / "migrations/versions/0002_create_outbox.py").exists()
+    assert "outbox" not in (project / "src/demo_service/db/models.py").read_text()
+    assert "BROKER_URL" not in (project / "compose.yaml").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    project = generated(tmp_path, broker="rabbitmq", database="sqlite")
+    run(["uv", "run", "--no-sync", "mypy"], project)
+    # The outbox migration on SQLite (PostgreSQL and MariaDB: test_real_services.py).
+    sqlite_env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/migrations.db"}
+    alembic = ["uv", "run", "--no-sync", "alembic"]
+    run([*alembic, "upgrade", "head"], project, sqlite_env)
+    assert "0002 (head)" in run([*alembic, "current"], project, sqlite_env)
+    run([*alembic, "downgrade", "base"], project, sqlite_env)
+
+    url, name = RABBITMQ_URL.format(port=5672), namespace()
+    try:
+        pytest_in(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
+    finally:
+        run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["rabbitmq"], url, name], project)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
+    require_service("NATS", "127.0.0.1", 4222)
+    project = generated(tmp_path, broker="nats", database="none")  # the in-memory outbox
+    run(["uv", "run", "--no-sync", "mypy"], project)
+    name = namespace()
+    try:
+        pytest_in(project, {"BROKER_URL": NATS_URL, "BROKER_NAMESPACE": name})
+    finally:
+        run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["nats"], NATS_URL, name], project)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+def test_kafka_project_without_a_broker(tmp_path: Path) -> None:
+    project = generated(tmp_path, broker="kafka", database="sqlite")
+    run(["uv", "run", "--no-sync", "mypy"], project)
+    output = run(
+        ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests/test_kafka.py"],
+        project,
+    )
+    assert "5 passed, 1 skipped" in output
+    assert "KAFKA_BOOTSTRAP is not set" in output
+    pytest_in(project)  # the whole suite, on the in-process broker
+
+
+class EventStream:
+    """A raw SSE connection to the running service."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+        self.sock.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        self.buffer = b""
+
+    def wait_for(self, item: dict[str, object], seconds: float) -> None:
+        needle = f'"name":"{item["name"]}"'.encode()
+        deadline = time.monotonic() + seconds
+        while needle not in self.buffer.replace(b'": ', b'":'):
+            if time.monotonic() > deadline:
+                pytest.fail(f"no item.created event for {item} in {seconds} s:\n{self.buffer!r}")
+            with contextlib.suppress(TimeoutError):
+                self.buffer += self.sock.recv(65536)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def rabbitmq_namespace(tmp_path: Path) -> Iterator[str]:
+    name = namespace()
+    yield name
+    # Removed with the generated project's own aio-pika (the project is rendered by then).
+    project = tmp_path / "demo-service"
+    url = RABBITMQ_URL.format(port=5672)
+    run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["rabbitmq"], url, name], project)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_namespace: str) -> None:
+    """Boot with the broker unreachable, create, bring it back: the event arrives. Then the
+    outbox across a restart: created while the broker is away, stopped, restarted, sent."""
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    project = generated(tmp_path, broker="rabbitmq", database="sqlite")
+    database = tmp_path / "outbox.db"
+    proxy = TcpProxy(5672)  # not listening yet: the broker is down at boot
+    env = {
+        "BROKER_URL": RABBITMQ_URL.format(port=proxy.port),
+        "BROKER_NAMESPACE": rabbitmq_namespace,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+    }
+    try:
+        with Service(project, "demo_service", env) as service:
+            status, report = service.get("/health/ready")
+            assert (status, report["status"]) == (200, "degraded")
+            assert report["checks"]["broker"] == {"backend": "rabbitmq", "ok": False}
+            stream = EventStream(service.port)
+            status, item = service.post("/api/items", {"name": "while-down", "price": 1})
+            assert status == 201
+
+            proxy.restore()
+            stream.wait_for(item, seconds=15)
+            assert service.get("/health/ready")[1]["status"] == "ok"
+            stream.close()
+
+            proxy.cut()  # away again; this time the service stops before it is back
+            status, _ = service.post("/api/items", {"name": "before-restart", "price": 2})
+            assert status == 201
+            assert service.terminate() == 0
+
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (1,)
+        proxy.restore()
+        with Service(project, "demo_service", env) as service:
+            deadline = time.monotonic() + 15
+            while True:
+                with sqlite3.connect(database) as db:
+                    pending = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+                if pending == (0,):
+                    break
+                assert time.monotonic() < deadline, "the outbox row was never sent"
+                time.sleep(0.2)
+            assert service.terminate() == 0
+    finally:
+        proxy.cut()
