@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py              # everything
     python benchmarks/bench.py cli new      # only the generator's own timings
-    python benchmarks/bench.py http         # generated /health/live vs a bare FastAPI app
+    python benchmarks/bench.py http         # generated service vs a bare FastAPI app, side by side
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
 one run, and report the median of the rounds: ratios between apps are what to compare,
@@ -110,65 +110,130 @@ def wrk(url: str, seconds: int) -> tuple[float, float]:
     return rps, float(p99.group(1)) * scale
 
 
-def generated_project(work: Path, env: dict[str, str], *options: str) -> tuple[Path, str]:
-    asyncgen("new", "bench-svc", "--yes", *options, cwd=work, env=env)
-    project = work / "bench-svc"
+def generated_project(work: Path, env: dict[str, str], name: str, *options: str) -> Path:
+    asyncgen("new", name, "--yes", "--broker", "none", "--tasks", "none", *options, cwd=work, env=env)
+    project = work / name
     subprocess.run(["uv", "sync", "-q"], cwd=project, check=True)
-    (project / "bare_app.py").write_text(BARE_FASTAPI)
-    return project, "bench_svc"
+    return project
 
 
-def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int) -> None:
-    project, package = generated_project(work, env, "--database", "sqlite")
+def postgres_database(project: Path, name: str) -> str:
+    """A fresh PostgreSQL database with the project's migrations applied; returns its URL."""
     python = str(project / ".venv" / "bin" / "python")
-    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")}
-    apps = {
-        "bare FastAPI (uvicorn, uvloop, httptools, no access log)": lambda port: [
-            python,
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        "generated service (python -m bench_svc)": lambda port: [python, "-m", package],
+    admin = (
+        "import asyncio, asyncpg\n"
+        "async def main():\n"
+        "    conn = await asyncpg.connect('postgresql://postgres@127.0.0.1:5432/test')\n"
+        f"    await conn.execute('DROP DATABASE IF EXISTS {name}')\n"
+        f"    await conn.execute('CREATE DATABASE {name}')\n"
+        "    await conn.close()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([python, "-c", admin], check=True)
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    migrate_env = os.environ | {"DATABASE_URL": url}
+    subprocess.run(
+        [python, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        env=migrate_env,
+        check=True,
+        capture_output=True,
+    )
+    return url
+
+
+def create_item(port: int) -> int:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/items",
+        data=b'{"name": "bench", "price": 1}',
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(json.loads(response.read())["id"])
+
+
+def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live: bool) -> None:
+    sqlite = generated_project(work, env, "bench-svc", "--database", "sqlite")
+    (sqlite / "bare_app.py").write_text(BARE_FASTAPI)
+    python = str(sqlite / ".venv" / "bin" / "python")
+    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    # name: (project, command(port), extra environment, path; None = create an item and read it)
+    targets: dict[str, tuple[Path, Callable[[int], list[str]], dict[str, str], str | None]] = {
+        "bare FastAPI /health/live": (
+            sqlite,
+            lambda port: [
+                python,
+                "-m",
+                "uvicorn",
+                "bare_app:app",
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            {},
+            "/health/live",
+        ),
+        "generated /health/live": (sqlite, lambda port: [python, "-m", "bench_svc"], {}, "/health/live"),
     }
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+    if live:
+        cached = generated_project(work, env, "cached-svc", "--database", "postgresql", "--cache", "redis")
+        uncached = generated_project(work, env, "uncached-svc", "--database", "postgresql", "--cache", "none")
+        targets["generated GET /api/items/{id}, Redis cache hit (PostgreSQL behind)"] = (
+            cached,
+            lambda port: [str(cached / ".venv/bin/python"), "-m", "cached_svc"],
+            {
+                "DATABASE_URL": postgres_database(cached, "bench_cached"),
+                "REDIS_URL": "redis://127.0.0.1:6379/9",
+            },
+            None,
+        )
+        targets["generated GET /api/items/{id}, no cache (PostgreSQL only)"] = (
+            uncached,
+            lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
+            {"DATABASE_URL": postgres_database(uncached, "bench_uncached")},
+            None,
+        )
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, command in apps.items():
+        for name, (project, command, extra, path) in targets.items():
             port = free_port()
-            run_env = clean_env | {"PORT": str(port), "LOG_LEVEL": "warning"}
-            with serving(command(port), project, port, run_env):
-                wrk(f"http://127.0.0.1:{port}/health/live", 2)  # warm-up
-                results[name].append(wrk(f"http://127.0.0.1:{port}/health/live", seconds))
-    print(f"\nGET /health/live, wrk -t1 -c64, {rounds} rounds of {seconds} s, median:")
-    print("| app | requests/s | p99 ms |")
-    print("|---|---:|---:|")
-    medians = {}
+            with serving(command(port), project, port, clean_env | extra | {"PORT": str(port)}):
+                url = f"http://127.0.0.1:{port}{path or f'/api/items/{create_item(port)}'}"
+                wrk(url, 2)  # warm-up: pools filled, cache populated
+                results[name].append(wrk(url, seconds))
+    print(f"\nwrk -t1 -c64, server on core 0, wrk on core 1, {rounds} rounds of {seconds} s, median:")
+    print("| target | requests/s | p99 ms | vs bare |")
+    print("|---|---:|---:|---:|")
+    bare = statistics.median(s[0] for s in results["bare FastAPI /health/live"])
     for name, samples in results.items():
         rps = statistics.median(s[0] for s in samples)
         p99 = statistics.median(s[1] for s in samples)
-        medians[name] = rps
-        print(f"| {name} | {rps:,.0f} | {p99:.1f} |")
-    bare, generated = medians.values()
-    print(f"ratio generated / bare: {generated / bare:.2f} (target >= 0.9)")
+        print(f"| {name} | {rps:,.0f} | {p99:.1f} | {rps / bare:.2f}x |")
+    print("targets: generated /health/live >= 0.9x; Redis cache hit >= 0.6x; PostgreSQL-only p99 < 20 ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("parts", nargs="*", default=["cli", "new", "http"], choices=["cli", "new", "http"])
+    parser.add_argument("parts", nargs="*", help="cli, new, http (default: all)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
     args = parser.parse_args()
+    args.parts = args.parts or ["cli", "new", "http"]
+    if unknown := set(args.parts) - {"cli", "new", "http"}:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
         if shutil.which(tool) is None and (tool in ("asyncgen",) or "http" in args.parts):
             sys.exit(f"bench needs {tool} on PATH")
@@ -180,7 +245,7 @@ def main() -> None:
         if "new" in args.parts:
             bench_new(work, env)
         if "http" in args.parts:
-            bench_http(work, env, args.rounds, args.seconds)
+            bench_http(work, env, args.rounds, args.seconds, live=not args.no_live)
 
 
 if __name__ == "__main__":
