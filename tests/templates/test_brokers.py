@@ -16,33 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Service, render, require_service, run
+from .helpers import Service, nats_streams, rabbitmq_vhost, render, require_service, run
 from .proxy import TcpProxy
-
-RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:{port}/"
-NATS_URL = "nats://127.0.0.1:4222"
-
-CLEANUP = {
-    "rabbitmq": """
-import asyncio, sys, aio_pika
-async def main():
-    connection = await aio_pika.connect(sys.argv[1])
-    channel = await connection.channel()
-    await channel.queue_delete(sys.argv[2] + ".events")
-    await channel.exchange_delete(sys.argv[2])
-    await connection.close()
-asyncio.run(main())
-""",
-    "nats": """
-import asyncio, sys, nats
-async def main():
-    client = await nats.connect(sys.argv[1])
-    await client.jetstream().delete_stream(sys.argv[2])
-    await client.close()
-asyncio.run(main())
-""",
-}
-
 
 def namespace() -> str:
     return f"asyncgen_{uuid.uuid4().hex[:12]}"
@@ -103,11 +78,8 @@ def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
     assert "0002 (head)" in run([*alembic, "current"], project, sqlite_env)
     run([*alembic, "downgrade", "base"], project, sqlite_env)
 
-    url, name = RABBITMQ_URL.format(port=5672), namespace()
-    try:
-        pytest_in(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
-    finally:
-        run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["rabbitmq"], url, name], project)
+    with rabbitmq_vhost() as url:
+        pytest_in(project, {"BROKER_URL": url})
 
 
 @pytest.mark.slow
@@ -117,10 +89,8 @@ def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
     project = generated(tmp_path, broker="nats", database="none")  # the in-memory outbox
     run(["uv", "run", "--no-sync", "mypy"], project)
     name = namespace()
-    try:
-        pytest_in(project, {"BROKER_URL": NATS_URL, "BROKER_NAMESPACE": name})
-    finally:
-        run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["nats"], NATS_URL, name], project)
+    with nats_streams(project, name) as url:
+        pytest_in(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
 
 
 @pytest.mark.slow
@@ -159,18 +129,14 @@ class EventStream:
 
 
 @pytest.fixture
-def rabbitmq_namespace(tmp_path: Path) -> Iterator[str]:
-    name = namespace()
-    yield name
-    # Removed with the generated project's own aio-pika (the project is rendered by then).
-    project = tmp_path / "demo-service"
-    url = RABBITMQ_URL.format(port=5672)
-    run(["uv", "run", "--no-sync", "python", "-c", CLEANUP["rabbitmq"], url, name], project)
+def rabbitmq_vhost_name() -> Iterator[str]:
+    with rabbitmq_vhost() as url:
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("clean_environment")
-def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_namespace: str) -> None:
+def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_vhost_name: str) -> None:
     """Boot with the broker unreachable, create, bring it back: the event arrives. Then the
     outbox across a restart: created while the broker is away, stopped, restarted, sent."""
     require_service("RabbitMQ", "127.0.0.1", 5672)
@@ -178,8 +144,7 @@ def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_namesp
     database = tmp_path / "outbox.db"
     proxy = TcpProxy(5672)  # not listening yet: the broker is down at boot
     env = {
-        "BROKER_URL": RABBITMQ_URL.format(port=proxy.port),
-        "BROKER_NAMESPACE": rabbitmq_namespace,
+        "BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/{rabbitmq_vhost_name}",
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
     }
     try:
