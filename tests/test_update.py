@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,3 +131,41 @@ def test_add_rejects_bad_changes(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         change_answers(project, changes, store=store)
+
+
+@pytest.mark.slow
+def test_add_each_dimension_and_the_project_still_passes(
+    store: TemplateStore, v1: Release, project: Path
+) -> None:
+    """One answer at a time, as a team would: every step keeps the edits and the suite green."""
+    edit_notes(project, {10: "line 11, the user's own"})
+    steps = [
+        ("database=postgresql", "asyncpg"),
+        ("cache=none", None),
+        ("broker=nats", "nats-py"),
+        ("tasks=none", None),
+    ]
+    for change, dependency in steps:
+        change_answers(project, [change], store=store, release=v1)
+        key, value = change.split("=")
+        assert yaml.safe_load((project / ".copier-answers.yml").read_text())[key] == value
+        pyproject = (project / "pyproject.toml").read_text()
+        if dependency:
+            assert dependency in pyproject
+        sync = subprocess.run(["uv", "sync", "-q"], cwd=project, capture_output=True, text=True)
+        assert sync.returncode == 0, sync.stderr
+        git(project, "add", "-A")  # uv.lock included, as a team would commit it
+        commit(project, f"asyncgen add {change}")
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "VIRTUAL_ENV"}
+        suite = subprocess.run(
+            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert suite.returncode == 0, f"after {change}:\n{suite.stdout}\n{suite.stderr}"
+    pyproject = (project / "pyproject.toml").read_text()
+    assert "aio-pika" not in pyproject and "redis" not in pyproject and "taskiq" not in pyproject
+    assert not (project / "src" / "live_svc" / "worker.py").exists()
+    assert "line 11, the user's own" in (project / "NOTES.md").read_text()
