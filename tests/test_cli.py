@@ -21,6 +21,7 @@ def workdir(tmp_path: Path) -> Path:
     ("args", "message"),
     [
         (["new", "My_Service", "-y"], "project_name: must be lowercase letters and digits"),
+        (["new", "class", "-y"], "project_name: 'class' is a Python keyword and cannot name a package"),
         (["new", "svc", "-y", "--database", "oracle"], "database: 'oracle' is not one of"),
         (["new", "svc", "-y", "--broker", "zeromq"], "broker: 'zeromq' is not one of"),
         (["new", "svc", "-y", "--framework", "django"], "framework: 'django' is not one of"),
@@ -121,3 +122,21 @@ def test_help_lists_every_command(workdir: Path, capsys: pytest.CaptureFixture[s
     assert outcome.code == 0
     for command in ("new", "recommend", "templates", "update", "add"):
         assert f"  {command} " in outcome.out
+
+
+def test_add_and_update_from_the_command_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["new", "svc", "-y", "--database", "sqlite"], workdir, capsys).code == 0
+    outcome = run_cli(["add", "cache=none", "tasks=none", "svc"], workdir, capsys)
+    assert outcome.code == 0, outcome.err
+    answers = (workdir / "svc" / ".copier-answers.yml").read_text()
+    assert "cache: none" in answers and "tasks: none" in answers
+
+    dirty = run_cli(["add", "broker=nats", "svc"], workdir, capsys)
+    assert dirty.code == 2
+    assert dirty.err == "asyncgen: error: svc has uncommitted changes: commit or stash them first\n"
+    bad = run_cli(["add", "svc", "broker=nats"], workdir, capsys)
+    assert (bad.code, bad.err) == (2, "asyncgen: error: expected KEY=VALUE... [DIR], got 'svc broker=nats'\n")
+    nothing = run_cli(["add", "svc"], workdir, capsys)
+    assert nothing.err == "asyncgen: error: nothing to change: give KEY=VALUE, e.g. broker=nats\n"
+    stale = run_cli(["update", "svc"], workdir, capsys)
+    assert stale.code == 2 and "uncommitted changes" in stale.err

@@ -41,7 +41,7 @@ def one_line(exc: ValidationError, prefix: str = "") -> str:
     expected = error.get("ctx", {}).get("expected")
     if expected is not None:
         return f"{where}: {value!r} is not one of {expected}"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "string_pattern_mismatch":
         message = "must be lowercase letters and digits, joined by single hyphens, starting with a letter"
     return f"{where}: {message} (got {value!r})"

@@ -7,11 +7,20 @@ import keyword
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from asyncgen.errors import UsageError
 
-ProjectName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
+
+def _importable(name: str) -> str:
+    if keyword.iskeyword(name.replace("-", "_")):
+        raise ValueError(f"{name!r} is a Python keyword and cannot name a package")
+    return name
+
+
+ProjectName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"), AfterValidator(_importable)
+]
 # The frameworks whose template tree exists; the recommendation knows more (see recommend.py).
 Framework = Literal["fastapi"]
 Database = Literal["postgresql", "mysql", "sqlite", "none"]
@@ -64,13 +73,6 @@ class TemplateAnswers(BaseModel):
     cache: Cache = "redis"
     broker: Broker = "rabbitmq"
     tasks: Tasks = "taskiq"
-
-    @field_validator("project_name")
-    @classmethod
-    def _package_is_importable(cls, name: str) -> str:
-        if keyword.iskeyword(name.replace("-", "_")):
-            raise ValueError(f"{name!r} is a Python keyword and cannot name a package")
-        return name
 
     @model_validator(mode="after")
     def _tasks_have_a_transport(self) -> TemplateAnswers:

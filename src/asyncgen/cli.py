@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from asyncgen.errors import AsyncgenError, Interrupted
+from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 
 app = typer.Typer(
     help="Recommend an async Python framework and generate a production-ready service.",
@@ -138,12 +138,21 @@ def update(
 
 @app.command()
 def add(
-    changes: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change, e.g. broker=nats.")],
-    directory: Annotated[Path, typer.Option("--dir", help="The generated project.")] = Path("."),
+    arguments: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="KEY=VALUE... [DIR]", help="Answers to change, e.g. broker=nats; then the project."
+        ),
+    ],
 ) -> None:
     """Change answers of an existing project (e.g. `asyncgen add broker=nats cache=none`)."""
     from asyncgen.update import change_answers
 
+    changes = [argument for argument in arguments if "=" in argument]
+    rest = [argument for argument in arguments if "=" not in argument]
+    if len(rest) > 1 or (rest and arguments[-1] != rest[0]):
+        raise UsageError(f"expected KEY=VALUE... [DIR], got {' '.join(arguments)!r}")
+    directory = Path(rest[0]) if rest else Path(".")
     change_answers(directory, changes)
     _console().print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
 

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from asyncgen._validation import choices_of, validate_given
+from pydantic import ValidationError
+
+from asyncgen._validation import choices_of, one_line, validate_given
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport, transport_problem
 from asyncgen.errors import Interrupted, UsageError
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
@@ -114,9 +116,12 @@ class Questionnaire:
         framework = given_answers.get("framework") or self._choose_framework(ranking)
         infra = self._fill(INFRA_QUESTIONS[:-1], given_answers)
         infra["tasks"] = self._choose_tasks(given_answers.get("tasks"), infra["broker"], infra["cache"])
-        answers = TemplateAnswers.model_validate(
-            {"project_name": project_name, "framework": framework, **{k: infra[k] for k in INFRA_KEYS}}
-        )
+        try:
+            answers = TemplateAnswers.model_validate(
+                {"project_name": project_name, "framework": framework, **{k: infra[k] for k in INFRA_KEYS}}
+            )
+        except ValidationError as exc:
+            raise UsageError(one_line(exc)) from None
         return Plan(requirements, ranking, answers)
 
     def _choose_tasks(self, given: str | None, broker: str, cache: str) -> str:

@@ -63,6 +63,8 @@ def change_answers(
     from asyncgen._validation import validate_given
     from asyncgen.questionnaire import ANSWER_KEYS, split_given
 
+    if not changes:
+        raise UsageError("nothing to change: give KEY=VALUE, e.g. broker=nats")
     data: dict[str, Any] = {}
     for change in changes:
         key, sep, value = change.partition("=")
