@@ -61,8 +61,11 @@ def new(
     flags = {"framework": framework, "database": database, "cache": cache, "broker": broker, "tasks": tasks}
     given = _given(answers, flags)
     console = _console()
-    questionnaire = Questionnaire(prompter=_prompter(yes, given, questions_left), say=console.print)
-    questionnaire.show_ranking = lambda ranking: _show_ranking(console, ranking)
+    questionnaire = Questionnaire(
+        prompter=_prompter(yes, given, questions_left),
+        say=console.print,
+        show_ranking=lambda ranking: _show_ranking(console, ranking),
+    )
     plan = questionnaire.run(name, given)
     project = Generation(plan.answers, destination).run()
     console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
