@@ -1,6 +1,7 @@
 """Helpers shared by the template tests: render the template, run commands, need services."""
 
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -194,3 +195,28 @@ def nats_streams(project: Path, prefix: str) -> Iterator[str]:
         yield "nats://127.0.0.1:4222"
     finally:
         run(["uv", "run", "--no-sync", "python", "-c", _DELETE_NATS_STREAMS, prefix], project)
+
+
+def _flush_redis_database(number: int) -> None:
+    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as connection:
+        connection.sendall(f"SELECT {number}\r\nFLUSHDB\r\n".encode())
+        replies = b""
+        while replies.count(b"\r\n") < 2:
+            replies += connection.recv(1024)
+    assert replies == b"+OK\r\n+OK\r\n", replies
+
+
+@contextmanager
+def redis_database(port: int = 6379) -> Iterator[str]:
+    """A Redis database number emptied before and after the run; yields its REDIS_URL.
+
+    Fresh databases restart item ids at 1, so an entry cached by an earlier run would
+    otherwise answer for a different item.
+    """
+    require_service("Redis", "127.0.0.1", 6379)
+    number = random.randint(1, 15)
+    _flush_redis_database(number)
+    try:
+        yield f"redis://127.0.0.1:{port}/{number}"
+    finally:
+        _flush_redis_database(number)

@@ -1,6 +1,5 @@
 """Live-service faults while the generated service runs: Redis goes away and comes back."""
 
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -8,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import Service, render, require_service, run
+from .helpers import Service, redis_database, render, require_service, run
 from .proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -34,40 +33,41 @@ def test_redis_outage_degrades_then_recovers(tmp_path: Path) -> None:
     run(["uv", "sync", "-q"], project)
     redis = TcpProxy(6379)
     redis.restore()
-    env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/fault.db",
-        "REDIS_URL": f"redis://127.0.0.1:{redis.port}/{random.randint(1, 15)}",
-    }
-    try:
-        with Service(project, "demo_service", env) as service:
-            assert readiness(service) == (
-                200,
-                {
-                    "status": "ok",
-                    "checks": {
-                        "database": {"backend": "sqlite", "ok": True},
-                        "cache": {"backend": "redis", "ok": True},
+    with redis_database(port=redis.port) as redis_url:
+        env = {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/fault.db",
+            "REDIS_URL": redis_url,
+        }
+        try:
+            with Service(project, "demo_service", env) as service:
+                assert readiness(service) == (
+                    200,
+                    {
+                        "status": "ok",
+                        "checks": {
+                            "database": {"backend": "sqlite", "ok": True},
+                            "cache": {"backend": "redis", "ok": True},
+                        },
                     },
-                },
-            )
-            status, item = service.post("/api/items", {"name": "before", "price": 1})
-            assert status == 201
-            assert service.get(f"/api/items/{item['id']}") == (200, item)  # now cached in Redis
+                )
+                status, item = service.post("/api/items", {"name": "before", "price": 1})
+                assert status == 201
+                assert service.get(f"/api/items/{item['id']}") == (200, item)  # now cached in Redis
 
+                redis.cut()
+                status, report = readiness(service)
+                assert (status, report["status"]) == (200, "degraded")
+                assert report["checks"]["cache"] == {"backend": "redis", "ok": False}
+                started = time.monotonic()
+                assert service.get(f"/api/items/{item['id']}") == (200, item)  # from the database
+                assert time.monotonic() - started < 1.0, "a dead cache must not stall reads"
+                status, during = service.post("/api/items", {"name": "during", "price": 2})
+                assert status == 201
+                assert service.get(f"/api/items/{during['id']}") == (200, during)
+
+                redis.restore()
+                eventually(lambda: readiness(service)[1]["status"] == "ok")
+                assert service.get(f"/api/items/{during['id']}") == (200, during)
+                assert service.terminate() == 0
+        finally:
             redis.cut()
-            status, report = readiness(service)
-            assert (status, report["status"]) == (200, "degraded")
-            assert report["checks"]["cache"] == {"backend": "redis", "ok": False}
-            started = time.monotonic()
-            assert service.get(f"/api/items/{item['id']}") == (200, item)  # from the database
-            assert time.monotonic() - started < 1.0, "a dead cache must not stall reads"
-            status, during = service.post("/api/items", {"name": "during", "price": 2})
-            assert status == 201
-            assert service.get(f"/api/items/{during['id']}") == (200, during)
-
-            redis.restore()
-            eventually(lambda: readiness(service)[1]["status"] == "ok")
-            assert service.get(f"/api/items/{during['id']}") == (200, during)
-            assert service.terminate() == 0
-    finally:
-        redis.cut()

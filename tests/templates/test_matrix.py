@@ -19,7 +19,7 @@ import pytest
 from asyncgen._validation import choices_of
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport
 
-from .helpers import nats_streams, rabbitmq_vhost, render, require_service, run, throwaway_database
+from .helpers import nats_streams, rabbitmq_vhost, redis_database, render, run, throwaway_database
 
 Row = tuple[str, ...]
 
@@ -82,8 +82,7 @@ def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row
         elif database == "sqlite":
             env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'matrix.db'}"
         if cache == "redis":
-            require_service("Redis", "127.0.0.1", 6379)
-            env["REDIS_URL"] = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+            env["REDIS_URL"] = stack.enter_context(redis_database())
         if broker == "rabbitmq":
             env["BROKER_URL"] = stack.enter_context(rabbitmq_vhost())
         elif broker == "nats":

@@ -4,12 +4,11 @@ Each run works in a database of its own (created and dropped here) and a random 
 database number, so parallel runs do not collide.
 """
 
-import random
 from pathlib import Path
 
 import pytest
 
-from .helpers import render, require_service, run, throwaway_database
+from .helpers import redis_database, render, require_service, run, throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +20,8 @@ def test_suite_and_migrations_against_real_services(tmp_path: Path, database: st
     run(["git", "init", "-q"], project)
     run(["uv", "sync", "-q"], project)
 
-    with throwaway_database(project, database) as url:
-        env = {"DATABASE_URL": url, "REDIS_URL": f"redis://127.0.0.1:6379/{random.randint(1, 15)}"}
+    with throwaway_database(project, database) as url, redis_database() as redis_url:
+        env = {"DATABASE_URL": url, "REDIS_URL": redis_url}
         alembic = ["uv", "run", "--no-sync", "alembic"]
         run([*alembic, "upgrade", "head"], project, env)
         assert "(head)" in run([*alembic, "current"], project, env)
