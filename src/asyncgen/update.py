@@ -60,7 +60,6 @@ def change_answers(
     directory: Path, changes: list[str], store: TemplateStore | None = None, release: Release | None = None
 ) -> None:
     """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
-    from asyncgen._validation import validate_given
     from asyncgen.questionnaire import ANSWER_KEYS, split_given
 
     if not changes:
@@ -73,8 +72,7 @@ def change_answers(
         if key not in ANSWER_KEYS:
             raise UsageError(f"{key!r} cannot be changed (changeable: {', '.join(ANSWER_KEYS)})")
         data[key] = value
-    split_given(data)
-    validate_given(TemplateAnswers, data)
+    split_given(data)  # validates every value, the framework's availability included
     combined = {**_recorded_answers(directory), **data}
     problem = transport_problem(combined["tasks"], combined["broker"], combined["cache"])
     if problem:
