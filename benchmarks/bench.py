@@ -6,7 +6,9 @@
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
 one run, and report the median of the rounds: ratios between apps are what to compare,
-absolute numbers drift between machines. Needs wrk, taskset and uv on PATH.
+absolute numbers drift between machines. Unpaced wrk measures capacity; the uncached read is
+then measured again with its 64 connections paced (paced.lua) to shares of that capacity,
+which is the latency a client sees under that load. Needs wrk, taskset and uv on PATH.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+CONNECTIONS = 64
+PACED_LUA = Path(__file__).with_name("paced.lua")
 
 BARE_FASTAPI = """\
 from fastapi import FastAPI
@@ -96,12 +101,15 @@ def serving(command: list[str], cwd: Path, port: int, env: dict[str, str]) -> It
         process.wait(timeout=30)
 
 
-def wrk(url: str, seconds: int) -> tuple[float, float]:
+def wrk(url: str, seconds: int, rate: float | None = None) -> tuple[float, float]:
+    """(requests/s, p99 ms) over CONNECTIONS connections; `rate` paces them to about that load."""
+    paced = ["-s", str(PACED_LUA)] if rate else []
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", url],
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *paced, url],
         capture_output=True,
         text=True,
         check=True,
+        env=os.environ | ({"RATE": str(rate), "CONNECTIONS": str(CONNECTIONS)} if rate else {}),
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -156,38 +164,45 @@ def create_item(port: int) -> int:
         return int(json.loads(response.read())["id"])
 
 
+# project, command(port), extra environment, path (None: create an item and read it back)
+Target = tuple[Path, Callable[[int], list[str]], dict[str, str], str | None]
+
+
+def measure(
+    target: Target, env: dict[str, str], seconds: int, rate: float | None = None
+) -> tuple[float, float]:
+    project, command, extra, path = target
+    port = free_port()
+    with serving(command(port), project, port, env | extra | {"PORT": str(port)}):
+        url = f"http://127.0.0.1:{port}{path or f'/api/items/{create_item(port)}'}"
+        wrk(url, 2)  # warm-up: pools filled, cache populated
+        return wrk(url, seconds, rate)
+
+
+def median_row(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
 def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live: bool) -> None:
     sqlite = generated_project(work, env, "bench-svc", "--database", "sqlite")
     (sqlite / "bare_app.py").write_text(BARE_FASTAPI)
     python = str(sqlite / ".venv" / "bin" / "python")
     clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
-    # name: (project, command(port), extra environment, path; None = create an item and read it)
-    targets: dict[str, tuple[Path, Callable[[int], list[str]], dict[str, str], str | None]] = {
+    uvicorn = [python, "-m", "uvicorn", "bare_app:app", "--loop", "uvloop", "--http", "httptools"]
+    targets: dict[str, Target] = {
         "bare FastAPI /health/live": (
             sqlite,
-            lambda port: [
-                python,
-                "-m",
-                "uvicorn",
-                "bare_app:app",
-                "--port",
-                str(port),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            lambda port: [*uvicorn, "--port", str(port), "--no-access-log", "--log-level", "warning"],
             {},
             "/health/live",
         ),
         "generated /health/live": (sqlite, lambda port: [python, "-m", "bench_svc"], {}, "/health/live"),
     }
+    uncached_read = "generated GET /api/items/{id}, no cache (PostgreSQL only)"
     if live:
         cached = generated_project(work, env, "cached-svc", "--database", "postgresql", "--cache", "redis")
         uncached = generated_project(work, env, "uncached-svc", "--database", "postgresql", "--cache", "none")
+        uncached_env = {"DATABASE_URL": postgres_database(uncached, "bench_uncached")}
         targets["generated GET /api/items/{id}, Redis cache hit (PostgreSQL behind)"] = (
             cached,
             lambda port: [str(cached / ".venv/bin/python"), "-m", "cached_svc"],
@@ -197,29 +212,56 @@ def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live:
             },
             None,
         )
-        targets["generated GET /api/items/{id}, no cache (PostgreSQL only)"] = (
+        targets[uncached_read] = (
             uncached,
             lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
-            {"DATABASE_URL": postgres_database(uncached, "bench_uncached")},
+            uncached_env,
+            None,
+        )
+        # Why the pool has no overflow by default: the same read with 10 + 10 overflow.
+        targets["same, pool of 10 + 10 overflow connections"] = (
+            uncached,
+            lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
+            uncached_env | {"DATABASE_POOL_SIZE": "10", "DATABASE_MAX_OVERFLOW": "10"},
             None,
         )
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, (project, command, extra, path) in targets.items():
-            port = free_port()
-            with serving(command(port), project, port, clean_env | extra | {"PORT": str(port)}):
-                url = f"http://127.0.0.1:{port}{path or f'/api/items/{create_item(port)}'}"
-                wrk(url, 2)  # warm-up: pools filled, cache populated
-                results[name].append(wrk(url, seconds))
-    print(f"\nwrk -t1 -c64, server on core 0, wrk on core 1, {rounds} rounds of {seconds} s, median:")
+        for name, target in targets.items():
+            results[name].append(measure(target, clean_env, seconds))
+    print(
+        f"\nwrk -c{CONNECTIONS} unpaced, server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
+    )
     print("| target | requests/s | p99 ms | vs bare |")
     print("|---|---:|---:|---:|")
-    bare = statistics.median(s[0] for s in results["bare FastAPI /health/live"])
+    bare, _ = median_row(results["bare FastAPI /health/live"])
     for name, samples in results.items():
-        rps = statistics.median(s[0] for s in samples)
-        p99 = statistics.median(s[1] for s in samples)
+        rps, p99 = median_row(samples)
         print(f"| {name} | {rps:,.0f} | {p99:.1f} | {rps / bare:.2f}x |")
     print("targets: generated /health/live >= 0.9x; Redis cache hit >= 0.6x; PostgreSQL-only p99 < 20 ms")
+    if live:
+        capacity, _ = median_row(results[uncached_read])
+        bench_paced(targets[uncached_read], clean_env, capacity, rounds, seconds)
+
+
+def bench_paced(target: Target, env: dict[str, str], capacity: float, rounds: int, seconds: int) -> None:
+    """p99 of the uncached read with the connections paced to shares of its capacity.
+
+    Unpaced, wrk keeps every connection's request in flight, so latency is connections /
+    throughput whatever the service does: that measures capacity. Paced runs measure the
+    latency a client sees at a given load.
+    """
+    shares = (0.25, 0.5, 0.75)
+    samples: dict[float, list[tuple[float, float]]] = {share: [] for share in shares}
+    for _ in range(rounds):
+        for share in shares:
+            samples[share].append(measure(target, env, seconds, rate=share * capacity))
+    print(f"\nno cache (PostgreSQL only), {CONNECTIONS} connections paced by benchmarks/paced.lua:")
+    print("| offered load | requests/s | p99 ms |")
+    print("|---|---:|---:|")
+    for share, runs in samples.items():
+        rps, p99 = median_row(runs)
+        print(f"| {share:.0%} of capacity ({share * capacity:,.0f}/s) | {rps:,.0f} | {p99:.1f} |")
 
 
 def main() -> None:
