@@ -128,6 +128,42 @@ class EventStream:
         self.sock.close()
 
 
+def wait_until_ready(service: Service, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while service.get("/health/ready")[1]["status"] != "ok":
+        assert time.monotonic() < deadline, "the service never connected to its broker"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+@pytest.mark.parametrize("broker", ["rabbitmq", "nats"])
+def test_every_instance_streams_every_event(tmp_path: Path, broker: str) -> None:
+    """Two instances of one service: a create through either reaches both instances' SSE
+    clients, because each instance consumes through its own queue (consumer)."""
+    project = generated(tmp_path, broker=broker, database="none")
+    name = namespace()
+    broker_url = rabbitmq_vhost() if broker == "rabbitmq" else nats_streams(project, name)
+    with broker_url as url:
+        env = {"BROKER_URL": url, "BROKER_NAMESPACE": name}
+        with (
+            Service(project, "demo_service", env | {"BROKER_INSTANCE": "web-1"}) as first,
+            Service(project, "demo_service", env | {"BROKER_INSTANCE": "web-2"}) as second,
+        ):
+            for service in (first, second):
+                wait_until_ready(service)
+            streams = [EventStream(first.port), EventStream(second.port)]
+            for service, label in ((first, "through-web-1"), (second, "through-web-2")):
+                status, item = service.post("/api/items", {"name": label, "price": 1})
+                assert status == 201
+                for stream in streams:
+                    stream.wait_for(item, seconds=15)
+            for stream in streams:
+                stream.close()
+            assert first.terminate() == 0
+            assert second.terminate() == 0
+
+
 @pytest.fixture
 def rabbitmq_vhost_name() -> Iterator[str]:
     with rabbitmq_vhost() as url:
