@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from services import require_tool
+
 from .helpers import TEMPLATES, render
 
 COMBINATIONS = [
@@ -77,6 +79,18 @@ def test_ruff_clean(project: Path) -> None:
     for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--no-cache", "--check", "."]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_file_is_valid(project: Path) -> None:
+    # Checked against the Compose schema by docker-compose, not run: no Docker engine here.
+    compose = require_tool("docker-compose")
+    result = subprocess.run(
+        [compose, "-f", "compose.yaml", "config", "-q"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    text = (project / "compose.yaml").read_text()
+    for anchor in re.findall(r"&([\w-]+)", text):
+        assert f"*{anchor}" in text, f"YAML anchor &{anchor} is never used"
 
 
 def test_every_stub_includes_an_existing_partial() -> None:
