@@ -202,7 +202,6 @@ def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live:
     if live:
         cached = generated_project(work, env, "cached-svc", "--database", "postgresql", "--cache", "redis")
         uncached = generated_project(work, env, "uncached-svc", "--database", "postgresql", "--cache", "none")
-        uncached_env = {"DATABASE_URL": postgres_database(uncached, "bench_uncached")}
         targets["generated GET /api/items/{id}, Redis cache hit (PostgreSQL behind)"] = (
             cached,
             lambda port: [str(cached / ".venv/bin/python"), "-m", "cached_svc"],
@@ -215,14 +214,7 @@ def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live:
         targets[uncached_read] = (
             uncached,
             lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
-            uncached_env,
-            None,
-        )
-        # Why the pool has no overflow by default: the same read with 10 + 10 overflow.
-        targets["same, pool of 10 + 10 overflow connections"] = (
-            uncached,
-            lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
-            uncached_env | {"DATABASE_POOL_SIZE": "10", "DATABASE_MAX_OVERFLOW": "10"},
+            {"DATABASE_URL": postgres_database(uncached, "bench_uncached")},
             None,
         )
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
