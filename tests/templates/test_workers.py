@@ -23,6 +23,7 @@ import pytest
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
 from .helpers import Service, render, require_service, run
+from .proxy import TcpProxy
 
 PACKAGE = "demo_service"
 
@@ -143,9 +144,16 @@ def wait_for(path: Path, process: subprocess.Popen[bytes], match: dict[str, Any]
     pytest.fail(f"no {match} in the worker's output within {timeout}s:\n{path.read_text()}")
 
 
+# Each case as is; one more whose web process finds its queue away at the create and back a
+# second later: the send is retried, and the job still runs in the worker.
+CASES = [pytest.param(case, False, id=case) for case in LIVE] + [
+    pytest.param("celery-redis", True, id="celery-redis-queue-away-at-create")
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", LIVE.keys())
-def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str) -> None:
+@pytest.mark.parametrize(("case", "queue_away"), CASES)
+def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str, queue_away: bool) -> None:
     tasks, broker, cache, database = LIVE[case]
     transport = task_transport(tasks, broker, cache)
     assert transport is not None
@@ -166,6 +174,13 @@ def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str) -> None:
     if database == "sqlite":  # one file, shared by the web process and the worker
         env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
 
+    # The worker always reaches the queue; with queue_away the web process goes through a
+    # proxy that starts listening only after the create.
+    proxy = TcpProxy(port)
+    web_env = dict(env)
+    if queue_away:
+        url_key = "REDIS_URL" if transport == "redis" else "BROKER_URL"
+        web_env[url_key] = url.replace(f":{port}", f":{proxy.port}")
     worker_log = tmp_path / "worker.log"
     with worker_log.open("wb") as output:
         worker = subprocess.Popen(
@@ -178,13 +193,18 @@ def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str) -> None:
         )
     try:
         wait_for(worker_log, worker, {"event": "worker.started", "transport": transport, "queue": queue}, 30)
-        with Service(project, PACKAGE, env) as service:
+        with Service(project, PACKAGE, web_env) as service:
             status, item = service.post("/api/items", {"name": "queued", "price": 1})
             assert status == 201, item
-            took = wait_for(worker_log, worker, {"event": "item.processed", "item_id": item["id"]}, 10)
+            if queue_away:
+                time.sleep(1)
+                proxy.restore()
+            took = wait_for(worker_log, worker, {"event": "item.processed", "item_id": item["id"]}, 15)
             assert service.terminate() == 0
             web_output = service.process.stdout.read().decode() if service.process.stdout else ""
         assert "item.processed" not in web_output  # it ran in the worker, not the web process
+        assert ("task.enqueue_retry" in web_output) == queue_away, web_output
+        assert "task.enqueue_failed" not in web_output, web_output
         print(f"{case}: job ran in the worker {took:.2f}s after the create")
 
         worker.send_signal(signal.SIGTERM)
@@ -194,6 +214,7 @@ def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str) -> None:
         # The generated suite passes with the queue on the real transport too.
         run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     finally:
+        proxy.cut()
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
