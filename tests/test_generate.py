@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from asyncgen import __version__
 from asyncgen.answers import TemplateAnswers
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.generate import Generation
@@ -26,7 +27,7 @@ def test_project_is_a_git_repo_with_one_clean_commit(tmp_path: Path) -> None:
     assert git_lines(project, "rev-list", "--count", "HEAD") == ["1"]
     assert git_lines(project, "status", "--porcelain") == []
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert recorded["_commit"] == "v0.1.0"
+    assert recorded["_commit"] == f"v{__version__}"
     assert recorded["_src_path"] == TemplateStore.from_environment().src_path
     assert {key: recorded[key] for key in ANSWERS.model_dump()} == ANSWERS.model_dump()
     assert list(tmp_path.iterdir()) == [project], "no staging folder may be left behind"

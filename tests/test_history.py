@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from asyncgen import __version__
+
 from conftest import REPO
+
+
+def next_minor(version: str) -> str:
+    major, minor, _ = version.split(".")
+    return f"{major}.{int(minor) + 1}.0"
+
 
 pytestmark = pytest.mark.slow
 
@@ -57,15 +65,16 @@ def test_newer_wheel_updates_projects_of_an_older_version(tmp_path: Path) -> Non
         commit(tmp_path / name, "user edit", env)
 
     # Release the next version: freeze the old templates into the history, then change them.
-    run(sys.executable, "scripts/bump_version.py", "0.2.0", cwd=checkout, env=old)
-    (checkout / "templates" / "fastapi" / "CHANGELOG.md").write_text("## 0.2.0\n\n- a template change\n")
+    newer = next_minor(__version__)
+    run(sys.executable, "scripts/bump_version.py", newer, cwd=checkout, env=old)
+    (checkout / "templates" / "fastapi" / "CHANGELOG.md").write_text(f"## {newer}\n\n- a template change\n")
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path, env=env)
     run(str(venv / "bin" / "pip"), "install", "-q", str(checkout), cwd=tmp_path, env=env)
     new = env | {"PATH": f"{venv / 'bin'}:{env['PATH']}"}
 
-    # A fresh machine: the store has never seen 0.1.0.
+    # A fresh machine: the store has never seen the old version.
     shutil.rmtree(home / ".asyncgen")
     run("asyncgen", "update", "by-asyncgen", cwd=tmp_path, env=new)
 
@@ -75,8 +84,8 @@ def test_newer_wheel_updates_projects_of_an_older_version(tmp_path: Path) -> Non
 
     for name in ("by-asyncgen", "by-copier"):
         project = tmp_path / name
-        assert (project / "CHANGELOG.md").read_text().startswith("## 0.2.0")
+        assert (project / "CHANGELOG.md").read_text().startswith(f"## {newer}")
         assert "# the user's own line" in (project / ".gitignore").read_text()
-        assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+        assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == f"v{newer}"
     tags = run("git", "tag", cwd=home / ".asyncgen" / "templates", env=env).stdout.split()
-    assert tags == ["v0.1.0", "v0.2.0"]
+    assert tags[-2:] == [f"v{__version__}", f"v{newer}"]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from asyncgen import __version__
+
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -51,5 +53,5 @@ def test_pip_install_carries_the_templates(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     recorded = yaml.safe_load((tmp_path / "wheel-svc" / ".copier-answers.yml").read_text())
     assert recorded["_src_path"] == "~/.asyncgen/templates"
-    assert recorded["_commit"] == "v0.1.0"
+    assert recorded["_commit"] == f"v{__version__}"
     assert (home / ".asyncgen" / "templates" / ".git").is_dir()

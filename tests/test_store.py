@@ -4,7 +4,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from asyncgen import __version__
 from asyncgen.store import Release, TemplateStore, packaged_templates
+
+TAG = f"v{__version__}"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -13,18 +16,18 @@ def git(repo: Path, *args: str) -> str:
 
 def test_ready_tags_this_version_once(tmp_path: Path) -> None:
     store = TemplateStore(str(tmp_path / "home"))
-    assert store.ready() == "v0.1.0"
-    first = git(store.path, "rev-parse", "v0.1.0")
-    assert store.ready() == "v0.1.0"
-    assert git(store.path, "rev-parse", "v0.1.0") == first
-    assert git(store.path, "tag") == "v0.1.0"
+    assert store.ready() == TAG
+    first = git(store.path, "rev-parse", TAG)
+    assert store.ready() == TAG
+    assert git(store.path, "rev-parse", TAG) == first
+    assert git(store.path, "tag").splitlines()[-1] == TAG
     assert git(store.path, "status", "--porcelain") == ""
 
 
 def test_tag_holds_the_packaged_templates(tmp_path: Path) -> None:
     store = TemplateStore(str(tmp_path / "home"))
     store.ready()
-    files = set(git(store.path, "ls-tree", "-r", "--name-only", "v0.1.0").splitlines())
+    files = set(git(store.path, "ls-tree", "-r", "--name-only", TAG).splitlines())
     assert "copier.yml" in files
     assert any(name.startswith("fastapi/") for name in files)
     assert not any("__pycache__" in name for name in files)
@@ -57,7 +60,7 @@ def test_concurrent_runs_share_one_store(tmp_path: Path) -> None:
     ]
     outputs = [run.communicate()[0].strip() for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0, 0]
-    assert outputs == ["v0.1.0"] * 4
+    assert outputs == [TAG] * 4
     store = TemplateStore(str(home))
-    assert git(store.path, "tag") == "v0.1.0"
+    assert git(store.path, "tag").splitlines()[-1] == TAG
     assert git(store.path, "status", "--porcelain") == ""
