@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from asyncgen._validation import choices_of, validate_given
 from asyncgen.answers import TemplateAnswers, read_answers_file
 from asyncgen.errors import UsageError
+from asyncgen.frameworks import AVAILABLE, FRAMEWORKS
 from asyncgen.requirements import Requirements
 
 from conftest import TEMPLATES
@@ -24,18 +25,26 @@ def test_answers_model_asks_exactly_copier_questions() -> None:
     assert set(TemplateAnswers.model_fields) == asked
 
 
-@pytest.mark.parametrize("field", ["framework", "database", "cache", "broker", "tasks"])
+@pytest.mark.parametrize("field", ["database", "cache", "broker", "tasks"])
 def test_answers_model_choices_match_copier(field: str) -> None:
     spec = copier_questions()[field]
     assert choices_of(TemplateAnswers, field) == tuple(spec["choices"])  # type: ignore[arg-type]
-    default = TemplateAnswers.model_fields[field].default
-    if field != "framework":  # the framework default comes from the recommendation
-        assert default == spec["default"]
+    assert TemplateAnswers.model_fields[field].default == spec["default"]
 
 
-def test_every_framework_choice_has_a_template_tree() -> None:
-    for framework in choices_of(TemplateAnswers, "framework"):
-        assert (TEMPLATES / framework).is_dir()
+def test_framework_table_copier_choices_and_template_folders_agree() -> None:
+    assert tuple(copier_questions()["framework"]["choices"]) == AVAILABLE  # type: ignore[arg-type]
+    for framework in FRAMEWORKS:
+        assert (TEMPLATES / framework.name).is_dir() == framework.available, framework.name
+
+
+def test_answers_take_exactly_the_available_frameworks() -> None:
+    for framework in FRAMEWORKS:
+        if framework.available:
+            assert TemplateAnswers(project_name="svc", framework=framework.name).framework == framework.name
+        else:
+            with pytest.raises(ValidationError):
+                TemplateAnswers(project_name="svc", framework=framework.name)
 
 
 @pytest.mark.parametrize("name", ["my-service", "svc", "a1-b2-c3"])

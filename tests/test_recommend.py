@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from asyncgen.recommend import FRAMEWORKS, RULES, best_available, rank
+from asyncgen.frameworks import NAMES as FRAMEWORKS
+from asyncgen.recommend import RULES, best_available, rank
 from asyncgen.requirements import Requirements
 
 ALL = FRAMEWORKS

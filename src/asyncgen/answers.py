@@ -10,6 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from asyncgen.errors import UsageError
+from asyncgen.frameworks import AVAILABLE
+
+
+def _available(name: str) -> str:
+    if name not in AVAILABLE:
+        raise ValueError(f"{name!r} is not one of {', '.join(AVAILABLE)}")
+    return name
 
 
 def _importable(name: str) -> str:
@@ -21,8 +28,8 @@ def _importable(name: str) -> str:
 ProjectName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"), AfterValidator(_importable)
 ]
-# The frameworks whose template tree exists; the recommendation knows more (see recommend.py).
-Framework = Literal["fastapi"]
+# The frameworks whose template folder exists; the recommendation ranks more (frameworks.py).
+Framework = Annotated[str, AfterValidator(_available)]
 Database = Literal["postgresql", "mysql", "sqlite", "none"]
 Cache = Literal["redis", "none"]
 Broker = Literal["rabbitmq", "nats", "kafka", "none"]

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
+from asyncgen.frameworks import NAMES
 
 app = typer.Typer(
     help="Recommend an async Python framework and generate a production-ready service.",
@@ -39,7 +40,7 @@ def new(
         str, typer.Argument(metavar="NAME", help="Project name, e.g. my-service (package: my_service).")
     ],
     dest: Annotated[Path | None, typer.Option(help="Where to write the project [default: ./NAME].")] = None,
-    framework: Annotated[str | None, typer.Option(help="fastapi, sanic, quart, litestar, starlette.")] = None,
+    framework: Annotated[str | None, typer.Option(help=f"{', '.join(NAMES)}.")] = None,
     database: Annotated[str | None, typer.Option(help="postgresql, mysql, sqlite, none.")] = None,
     cache: Annotated[str | None, typer.Option(help="redis, none.")] = None,
     broker: Annotated[str | None, typer.Option(help="rabbitmq, nats, kafka, none.")] = None,

@@ -13,11 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from asyncgen._validation import choices_of, one_line, validate_given
+from asyncgen._validation import one_line, validate_given
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport, transport_problem
 from asyncgen.errors import Interrupted, UsageError
+from asyncgen.frameworks import AVAILABLE, NAMES
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
-from asyncgen.recommend import FRAMEWORKS, Recommendation, best_available, rank
+from asyncgen.recommend import Recommendation, best_available, rank
 from asyncgen.requirements import Requirements
 
 ANSWER_KEYS = ("framework", *INFRA_KEYS)
@@ -76,18 +77,13 @@ def split_given(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _check_framework(name: str) -> None:
-    available = available_frameworks()
-    if name in available:
+    if name in AVAILABLE:
         return
-    if name in FRAMEWORKS:
+    if name in NAMES:
         raise UsageError(
-            f"framework: the {name} template is not available yet (available: {', '.join(available)})"
+            f"framework: the {name} template is not available yet (available: {', '.join(AVAILABLE)})"
         )
-    raise UsageError(f"framework: {name!r} is not one of {', '.join(FRAMEWORKS)}")
-
-
-def available_frameworks() -> tuple[str, ...]:
-    return choices_of(TemplateAnswers, "framework")
+    raise UsageError(f"framework: {name!r} is not one of {', '.join(NAMES)}")
 
 
 def questions_left(given: dict[str, Any]) -> list[str]:
@@ -112,7 +108,7 @@ class Questionnaire:
         given_requirements, given_answers = split_given(given)
         # A framework chosen up front needs no recommendation, so no requirement is asked.
         requirements = self.requirements(given_requirements, ask="framework" not in given_answers)
-        ranking = rank(requirements, available_frameworks())
+        ranking = rank(requirements, AVAILABLE)
         framework = given_answers.get("framework") or self._choose_framework(ranking)
         infra = self._fill(INFRA_QUESTIONS[:-1], given_answers)
         infra["tasks"] = self._choose_tasks(given_answers.get("tasks"), infra["broker"], infra["cache"])
@@ -147,7 +143,7 @@ class Questionnaire:
     def ranking(self, given: dict[str, Any]) -> list[Recommendation]:
         """Only the requirement questions, then the ranking (`asyncgen recommend`)."""
         given_requirements, _ = split_given(given)
-        return rank(self.requirements(given_requirements), available_frameworks())
+        return rank(self.requirements(given_requirements), AVAILABLE)
 
     def _fill(
         self, questions: tuple[Question, ...], given: dict[str, Any], ask: bool = True

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from asyncgen.frameworks import NAMES
 from asyncgen.requirements import Requirements
-
-# Catalogue order breaks ties: the safer, more widely used choice first.
-FRAMEWORKS = ("fastapi", "litestar", "sanic", "quart", "starlette", "blacksheep", "aiohttp")
 
 
 @dataclass(frozen=True)
@@ -176,17 +174,15 @@ def _applies(rule: Rule, requirements: Requirements) -> bool:
 
 def rank(requirements: Requirements, available: tuple[str, ...]) -> list[Recommendation]:
     """Every framework of the matrix, best first; `available` marks those with a template."""
-    scores = dict.fromkeys(FRAMEWORKS, 0)
-    reasons: dict[str, list[str]] = {name: [] for name in FRAMEWORKS}
+    scores = dict.fromkeys(NAMES, 0)
+    reasons: dict[str, list[str]] = {name: [] for name in NAMES}
     for rule in RULES:
         if not _applies(rule, requirements):
             continue
         for name, points in rule.points.items():
             scores[name] += points
             reasons[name].append(f"{points:+d} {rule.reason}")
-    ranking = [
-        Recommendation(name, scores[name], tuple(reasons[name]), name in available) for name in FRAMEWORKS
-    ]
+    ranking = [Recommendation(name, scores[name], tuple(reasons[name]), name in available) for name in NAMES]
     # sorted() is stable, so ties keep catalogue order.
     return sorted(ranking, key=lambda rec: -rec.score)
 

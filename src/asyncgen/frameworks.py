@@ -1,0 +1,110 @@
+"""The frameworks asyncgen knows: the one table every part of asyncgen reads.
+
+The recommendation ranks all of them; only those with a template folder
+(`templates/<name>/`, listed in `templates/copier.yml`'s `framework` choices) can be
+generated. A test keeps this table, copier.yml and the template folders equal. Adding a
+framework is a row here, its name in copier.yml, and its folder of web code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str
+    title: str
+    available: bool  # its template folder exists
+    server: str  # the production server its projects run on (measured fastest for it here)
+    gains: tuple[str, ...]  # what a team gets by choosing it (the decision record's consequences)
+    costs: tuple[str, ...]  # what it gives up
+
+
+# Catalogue order breaks ties in the ranking: the safer, more widely used choice first.
+FRAMEWORKS: tuple[Framework, ...] = (
+    Framework(
+        "fastapi",
+        "FastAPI",
+        available=True,
+        server="uvicorn",
+        gains=(
+            "the largest ecosystem and hiring pool of the async Python frameworks",
+            "validation, serialisation and OpenAPI docs generated from type hints",
+        ),
+        costs=(
+            "a slower request path than the leaner frameworks (Starlette, BlackSheep, Sanic)",
+            "dependency injection by function parameters only, no container",
+        ),
+    ),
+    Framework(
+        "litestar",
+        "Litestar",
+        available=False,
+        server="granian",
+        gains=(
+            "layered dependency injection, controllers, plugins and DTOs for larger applications",
+            "OpenAPI docs from type hints, msgspec serialisation",
+        ),
+        costs=("a smaller community and hiring pool than FastAPI's",),
+    ),
+    Framework(
+        "sanic",
+        "Sanic",
+        available=False,
+        server="sanic",
+        gains=(
+            "its own multi-worker server, built for throughput",
+            "WebSockets and Server-Sent Events built in",
+        ),
+        costs=(
+            "OpenAPI and validation through sanic-ext rather than from type hints alone",
+            "its own server instead of the ASGI ecosystem's",
+        ),
+    ),
+    Framework(
+        "quart",
+        "Quart",
+        available=False,
+        server="hypercorn",
+        gains=("Flask's API, blueprints and idioms, made async: Flask code and Flask developers carry over",),
+        costs=(
+            "the slowest request path of the seven measured here",
+            "Flask extensions that are not async do not work",
+        ),
+    ),
+    Framework(
+        "starlette",
+        "Starlette",
+        available=False,
+        server="granian",
+        gains=("a thin ASGI toolkit: every part of the request cycle is the team's own",),
+        costs=("validation and OpenAPI docs are not built in: the project wires them itself",),
+    ),
+    Framework(
+        "blacksheep",
+        "BlackSheep",
+        available=False,
+        server="granian",
+        gains=(
+            "ASP.NET Core's shape: controllers, constructor injection through a container (rodi)",
+            "built-in OpenAPI docs and one of the fastest request paths measured here",
+        ),
+        costs=("a niche framework: a small community, which can complicate hiring",),
+    ),
+    Framework(
+        "aiohttp",
+        "aiohttp",
+        available=False,
+        server="aiohttp",
+        gains=("control of every aspect of the connection: its own HTTP server and client, not ASGI",),
+        costs=(
+            "no validation or OpenAPI built in: the project wires them itself",
+            "lower-level code than a higher-level framework, which most teams are better served by",
+        ),
+    ),
+)
+
+BY_NAME: dict[str, Framework] = {framework.name: framework for framework in FRAMEWORKS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+AVAILABLE: tuple[str, ...] = tuple(framework.name for framework in FRAMEWORKS if framework.available)
