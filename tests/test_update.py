@@ -26,7 +26,7 @@ def release(tmp_path: Path, version: str, notes: list[str]) -> Release:
     """The real templates plus a NOTES.md that changes between versions."""
     source = tmp_path / f"templates-{version}"
     shutil.copytree(TEMPLATES, source, ignore=shutil.ignore_patterns("__pycache__"))
-    (source / "fastapi" / "NOTES.md").write_text("\n".join(notes) + "\n")
+    (source / "project" / "NOTES.md").write_text("\n".join(notes) + "\n")
     return Release(source, version)
 
 

@@ -1,10 +1,15 @@
 """Render the option matrix and check the output reads like hand-written, lint-clean code."""
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from copier import run_copy
+from jinja2 import TemplateNotFound
+
+from asyncgen.frameworks import AVAILABLE
 
 from services import require_tool
 
@@ -93,15 +98,53 @@ def test_compose_file_is_valid(project: Path) -> None:
         assert f"*{anchor}" in text, f"YAML anchor &{anchor} is never used"
 
 
-def test_every_stub_includes_an_existing_partial() -> None:
+def framework_files() -> set[str]:
+    """What the shared tree takes from the chosen framework's folder, as paths inside it."""
+    wanted = set()
+    for path in (TEMPLATES / "project").rglob("*.jinja"):
+        wanted |= set(re.findall(r'(?:include|from) framework ~ "/([^"]+)"', path.read_text()))
+    return wanted
+
+
+def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
+    assert framework_files() == {
+        "framework.jinja",
+        "app.py.jinja",
+        "__main__.py.jinja",
+        "api/__init__.py.jinja",
+        "api/health.py.jinja",
+        "api/realtime.py.jinja",
+        "items/routes.py.jinja",
+    }
+
+
+@pytest.mark.parametrize("framework", AVAILABLE)
+def test_a_framework_folder_holds_exactly_what_the_shared_tree_includes(framework: str) -> None:
+    folder = TEMPLATES / framework
+    held = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+    assert held == framework_files()
+
+
+def test_a_framework_folder_missing_a_file_fails_the_render(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    (templates / "fastapi" / "api" / "health.py.jinja").unlink()
+    with pytest.raises(TemplateNotFound, match="fastapi/api/health.py.jinja"):
+        run_copy(
+            str(templates),
+            str(tmp_path / "out"),
+            data={"project_name": "demo-service", "framework": "fastapi"},
+            defaults=True,
+            quiet=True,
+        )
+
+
+def test_every_shared_partial_is_used() -> None:
     shared = TEMPLATES / "_shared"
     included = set()
-    for stub in (TEMPLATES / "fastapi").rglob("*.jinja"):
-        for target in re.findall(r'include "(_shared/[^"]+)"', stub.read_text()):
-            assert (TEMPLATES / target).is_file(), f"{stub} includes missing {target}"
+    for path in TEMPLATES.rglob("*.jinja"):
+        for target in re.findall(r'(?:include|import|from) "(_shared/[^"]+)"', path.read_text()):
+            assert (TEMPLATES / target).is_file(), f"{path} includes missing {target}"
             included.add(TEMPLATES / target)
-    for partial in shared.rglob("*.jinja"):
-        for target in re.findall(r'(?:include|import|from) "(_shared/[^"]+)"', partial.read_text()):
-            included.add(TEMPLATES / target)
-    unused = {p for p in shared.rglob("*.jinja")} - included
-    assert not unused, f"partials no framework uses: {sorted(map(str, unused))}"
+    unused = set(shared.rglob("*.jinja")) - included
+    assert not unused, f"partials nothing uses: {sorted(map(str, unused))}"
