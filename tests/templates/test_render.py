@@ -112,6 +112,7 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
         "app.py.jinja",
         "__main__.py.jinja",
         "api/__init__.py.jinja",
+        "api/errors.py.jinja",
         "api/health.py.jinja",
         "api/realtime.py.jinja",
         "items/routes.py.jinja",
