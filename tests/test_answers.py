@@ -63,11 +63,14 @@ def test_requirements_defaults_match_spec() -> None:
         "architecture": "microservice",
         "priority": "productivity",
         "team_background": "none",
+        "team_experience": "mixed",
+        "hiring_matters": False,
         "api_docs": True,
         "realtime": False,
         "migrating_from_flask": False,
         "needs_di_plugins": False,
         "low_level_control": False,
+        "connection_control": False,
     }
 
 

@@ -70,9 +70,11 @@ def test_recommend_json_from_answers_file(workdir: Path, capsys: pytest.CaptureF
     assert outcome.code == 0
     ranking = json.loads(outcome.out)
     assert next(entry["framework"] for entry in ranking) == "quart"
-    assert set(ranking[0]) == {"framework", "score", "reasons", "available"}
+    assert set(ranking[0]) == {"framework", "score", "reasons", "available", "sources"}
     assert ranking[0]["available"] is False
     assert any("Flask code base" in reason for reason in ranking[0]["reasons"])
+    assert len(ranking[0]["sources"]) == len(ranking[0]["reasons"])
+    assert any(source.startswith("seed: Quart for Flask code bases") for source in ranking[0]["sources"])
     scores = [entry["score"] for entry in ranking]
     assert scores == sorted(scores, reverse=True)
 
@@ -83,6 +85,7 @@ def test_recommend_table(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert outcome.code == 0
     assert "starlette" in outcome.out and "not yet available" in outcome.out
     assert "thin ASGI toolkit" in outcome.out
+    assert "seed: Starlette for bespoke, low-level control of the request cycle" in outcome.out
 
 
 def test_templates_json(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

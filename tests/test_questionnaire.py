@@ -45,7 +45,8 @@ class Recorder(Prompter):
 
 def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
     # priority: throughput (second choice); database: mysql (second); everything else default
-    keys = [ENTER, DOWN + ENTER, *[ENTER] * 6, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]
+    requirements = [ENTER, DOWN + ENTER, *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 2)]
+    keys = [*requirements, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]
     pipe.send_text("".join(keys))
     said: list[str] = []
     plan = questionnaire(pipe, said).run("demo", {})

@@ -1,33 +1,95 @@
 from __future__ import annotations
 
-import pytest
+import io
+import re
 
+import pytest
+from rich.console import Console
+
+from asyncgen import recommend
+from asyncgen.display import ranking_table
 from asyncgen.frameworks import NAMES as FRAMEWORKS
-from asyncgen.recommend import RULES, best_available, rank
+from asyncgen.recommend import RULES, Rule, best_available, rank
 from asyncgen.requirements import Requirements
 
 ALL = FRAMEWORKS
 
-WINNING_PROFILES = {
-    "fastapi": {},
-    "sanic": {"priority": "throughput"},
-    "quart": {"migrating_from_flask": True},
-    "litestar": {"needs_di_plugins": True},
-    "starlette": {"low_level_control": True},
-    "blacksheep": {"team_background": "dotnet"},
-    "aiohttp": {"realtime": True, "priority": "throughput", "api_docs": False},
+# The seed article's own examples, as profiles: (answers, the winner, the seed sentence it rests on).
+SEED_PROFILES = {
+    "a new API, nothing special": ({}, "fastapi", recommend.SEED_FASTAPI),
+    "a new API built by a junior team": ({"team_experience": "junior"}, "fastapi", recommend.SEED_JUNIOR),
+    "market-data WebSocket streams, thousands of concurrent feeds, throughput first": (
+        {"priority": "throughput", "realtime": True},
+        "sanic",
+        recommend.SEED_SANIC,
+    ),
+    "a proxy or crawler that manages every aspect of its connections": (
+        {"connection_control": True, "low_level_control": True, "api_docs": False},
+        "aiohttp",
+        recommend.SEED_AIOHTTP,
+    ),
+    "a team from .NET": ({"team_background": "dotnet"}, "blacksheep", recommend.SEED_BLACKSHEEP),
+    "a .NET team that wants a formalised structure with DI for a business monolith": (
+        {"team_background": "dotnet", "architecture": "monolith", "needs_di_plugins": True},
+        "blacksheep",
+        recommend.SEED_BLACKSHEEP,
+    ),
+    "a Flask team porting its Flask code base to async": (
+        {"migrating_from_flask": True, "team_background": "flask"},
+        "quart",
+        recommend.SEED_QUART,
+    ),
+    "a CQRS business monolith with DI and plugins": (
+        {"architecture": "monolith", "needs_di_plugins": True},
+        "litestar",
+        recommend.SEED_LITESTAR,
+    ),
+    "a bespoke low-level gateway on an ASGI toolkit, latency first": (
+        {"low_level_control": True, "api_docs": False, "priority": "latency"},
+        "starlette",
+        recommend.SEED_STARLETTE,
+    ),
+    "a .NET team that has to hire: a niche framework complicates hiring": (
+        {"team_background": "dotnet", "hiring_matters": True},
+        "fastapi",
+        recommend.SEED_HIRING,
+    ),
 }
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_each_framework_wins_its_profile(framework: str) -> None:
-    ranking = rank(Requirements(**WINNING_PROFILES[framework]), ALL)
-    assert ranking[0].framework == framework
+@pytest.mark.parametrize("profile", SEED_PROFILES)
+def test_the_seeds_examples_win_as_the_seed_says(profile: str) -> None:
+    answers, winner, source = SEED_PROFILES[profile]
+    ranking = rank(Requirements(**answers), ALL)
+    assert ranking[0].framework == winner
     assert ranking[0].score > ranking[1].score, "a winning profile should not be a tie"
+    assert source in ranking[0].sources
+    assert source in _shown(ranking)
 
 
-def test_flask_team_leads_to_quart() -> None:
-    assert rank(Requirements(team_background="flask"), ALL)[0].framework == "quart"
+def test_every_framework_wins_a_seed_profile() -> None:
+    assert {winner for _, winner, _ in SEED_PROFILES.values()} == set(FRAMEWORKS)
+
+
+@pytest.mark.parametrize(
+    ("answers", "winner"),
+    [
+        ({"priority": "throughput"}, "sanic"),
+        ({"migrating_from_flask": True}, "quart"),
+        ({"needs_di_plugins": True}, "litestar"),
+        ({"low_level_control": True}, "starlette"),
+        ({"connection_control": True}, "aiohttp"),
+        ({"team_background": "flask"}, "quart"),
+    ],
+)
+def test_one_answer_is_enough_for_the_seeds_clear_picks(answers: dict[str, object], winner: str) -> None:
+    assert rank(Requirements(**answers), ALL)[0].framework == winner
+
+
+def _shown(ranking: list[recommend.Recommendation]) -> str:
+    console = Console(file=io.StringIO(), width=400, record=True)
+    console.print(ranking_table(ranking))
+    return console.export_text()
 
 
 def test_ranking_covers_every_framework_once() -> None:
@@ -45,10 +107,11 @@ def test_ranking_is_sorted_and_ties_keep_catalogue_order() -> None:
     assert tied == [name for name in FRAMEWORKS if name in tied]
 
 
-def test_score_is_the_sum_of_its_reasons() -> None:
+def test_score_is_the_sum_of_its_reasons_and_each_has_a_source() -> None:
     profile = Requirements(priority="throughput", realtime=True, needs_di_plugins=True)
     for rec in rank(profile, ALL):
         assert rec.score == sum(int(reason.split()[0]) for reason in rec.reasons)
+        assert len(rec.sources) == len(rec.reasons)
 
 
 def _profile_for(key: str, value: object) -> Requirements:
@@ -56,14 +119,13 @@ def _profile_for(key: str, value: object) -> Requirements:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.key}={rule.value}:{next(iter(rule.points))}")
-def test_every_rule_moves_the_scores_it_names(rule: object) -> None:
+def test_every_rule_moves_the_scores_it_names(rule: Rule) -> None:
     """Flipping a rule's answer on (from a profile where it is off) adds exactly its points."""
-    from asyncgen.recommend import Rule
-
-    assert isinstance(rule, Rule)
     with_rule = {rec.framework: rec for rec in rank(_profile_for(rule.key, rule.value), ALL)}
     for framework, points in rule.points.items():
-        assert f"{points:+d} {rule.reason}" in with_rule[framework].reasons
+        reasons = with_rule[framework].reasons
+        assert f"{points:+d} {rule.reason}" in reasons
+        assert with_rule[framework].sources[reasons.index(f"{points:+d} {rule.reason}")] == rule.source
     if rule.key == "*":
         return
     # Any other value of the same key does not trigger it.
@@ -91,10 +153,54 @@ def test_reasons_are_readable_sentences() -> None:
         assert len(rule.reason.split()) >= 4, rule.reason
 
 
-def test_readme_documents_every_rule() -> None:
+def test_every_rule_names_its_source() -> None:
+    """A rule encodes a sentence of the seed article or a measurement of ours; nothing else."""
+    for rule in RULES:
+        kind, _, what = rule.source.partition(": ")
+        assert kind in ("seed", "measured"), rule
+        assert len(what.split()) >= 5, rule.source
+
+
+def test_measured_numbers_are_the_bare_app_tables() -> None:
+    """Every figure a rule quotes from the bare-app table is in that table, on its framework's row."""
+    rows = _bare_app_rows()
+    quoted = 0
+    for rule in RULES:
+        if not rule.source.startswith("measured: bare-app table"):
+            continue
+        for title, number, unit in re.findall(r"(\w+) (\d+(?:\.\d+)?)(k| ms)", rule.source):
+            figure = number + unit
+            assert re.search(rf"\b{re.escape(figure)}\b", rows[title.lower()]), (title, figure)
+            quoted += 1
+    assert quoted >= 12
+
+
+def _bare_app_rows() -> dict[str, str]:
     from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
+    table = readme.split("| framework | uvicorn (uvloop, httptools) |", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("|--")]
+    return {row.split("|")[1].strip().lower(): row for row in rows}
+
+
+def rule_table() -> list[str]:
+    """The README's rule table, row by row, as RULES says it should read."""
+    rows = ["| when | points | reason | source |", "|---|---|---|---|"]
     for rule in RULES:
+        value = str(rule.value).lower() if isinstance(rule.value, bool) else rule.value
+        when = "always" if rule.key == "*" else f"`{rule.key}: {value}`"
         points = ", ".join(f"{name} {value:+d}" for name, value in rule.points.items())
-        assert f"| {points} | {rule.reason} |" in readme, rule.reason
+        rows.append(f"| {when} | {points} | {rule.reason} | {rule.source} |")
+    return rows
+
+
+def test_readme_rule_table_is_rules() -> None:
+    from conftest import REPO
+
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index("| when | points | reason | source |")
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    assert lines[start:end] == rule_table(), "README rule table differs; expected:\n" + "\n".join(
+        rule_table()
+    )

@@ -83,11 +83,14 @@ def test_questionnaire_in_a_real_terminal(terminal: Terminal, tmp_path: Path) ->
     terminal.keys("Down", "Enter")  # raw throughput
     for prompt in (
         "What does the team know best?",
+        "How experienced is the team?",
+        "Will you hire for this service",
         "automatic API docs",
         "real-time updates",
         "migrating an existing Flask",
         "DI, plugins",
         "fine-grained control",
+        "every aspect of its connections",
     ):
         terminal.wait_for(prompt)
         terminal.keys("Enter")

@@ -45,6 +45,21 @@ REQUIREMENT_QUESTIONS: tuple[Question, ...] = (
             ("FastAPI", "fastapi"),
         ),
     ),
+    Question(
+        "team_experience",
+        "How experienced is the team?",
+        (
+            ("Mostly junior developers", "junior"),
+            ("A mix of junior and senior", "mixed"),
+            ("Mostly senior developers", "senior"),
+        ),
+    ),
+    _yes_no(
+        "hiring_matters",
+        "Will you hire for this service (community size matters)?",
+        "hiring matters",
+        "the team is set",
+    ),
     _yes_no(
         "api_docs",
         "Do you want automatic API docs and type-driven development?",
@@ -71,9 +86,15 @@ REQUIREMENT_QUESTIONS: tuple[Question, ...] = (
     ),
     _yes_no(
         "low_level_control",
-        "Do you need fine-grained control of the request cycle (proxy, gateway)?",
+        "Do you need fine-grained control of the request cycle (gateway, bespoke middleware)?",
         "low-level control",
         "a framework's defaults are fine",
+    ),
+    _yes_no(
+        "connection_control",
+        "Must the service manage every aspect of its connections (proxy, crawler)?",
+        "its own HTTP client and server",
+        "a framework handles them",
     ),
 )
 

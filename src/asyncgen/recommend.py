@@ -1,7 +1,8 @@
 """The seed's decision matrix as data, and a pure scoring of it.
 
 Every rule says which answer it reacts to, the points it gives each framework and why, in
-words a person can check. `rank` adds them up; nothing here does I/O.
+words a person can check, and what it encodes: a sentence of the seed article or a
+measurement of ours. `rank` adds them up; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -19,135 +20,233 @@ class Rule:
     value: Any  # the answer that triggers the rule; None: always applies
     points: dict[str, int]
     reason: str
+    source: str  # "seed: <the seed article's sentence, paraphrased>" or "measured: <what, where>"
 
+
+# What the seed article says, paraphrased once; several rules encode the same sentence.
+SEED_FASTAPI = (
+    "seed: FastAPI is the default for a new API: the largest ecosystem, type-driven, automatic docs"
+)
+SEED_SANIC = (
+    "seed: Sanic leads where raw, benchmark-proven throughput is the first KPI, "
+    "e.g. market-data WebSocket streams with thousands of concurrent feeds"
+)
+SEED_QUART = "seed: Quart for Flask code bases, which port by adding async/await, and for Flask teams"
+SEED_LITESTAR = "seed: Litestar for DI, plugins and complex architectures (CQRS, large business apps)"
+SEED_STARLETTE = "seed: Starlette for bespoke, low-level control of the request cycle"
+SEED_BLACKSHEEP = (
+    "seed: BlackSheep, modelled on ASP.NET Core, for developers from .NET "
+    "or who want a formalised structure with DI"
+)
+SEED_AIOHTTP = (
+    "seed: aiohttp when you must manage every aspect of the connection (proxies, crawlers, "
+    "gateways): its own HTTP client and server"
+)
+SEED_AIOHTTP_OTHERWISE = (
+    "seed: otherwise, most developers will be better served by a higher-level framework than aiohttp"
+)
+SEED_JUNIOR = (
+    "seed: for a junior team, FastAPI's type-driven paradigm is an upskilling opportunity, "
+    "but it needs support"
+)
+SEED_HIRING = (
+    "seed: hiring and community health count, a niche framework may complicate hiring; "
+    "FastAPI has the largest ecosystem"
+)
+# Ours: the bare-app table (README, "How the recommendation works", from FACTS.md's
+# "Bare-app throughput here") and what FACTS.md records of each framework, checked here.
+BARE_APP = "measured: bare-app table, fastest server each"
+P99 = "measured: bare-app table, p99 at 64 connections"
+CHECKED = "measured: checked here on"
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "*", None, {"fastapi": 2}, "the default for a new API: largest ecosystem and hiring pool, type-driven"
+        "*", None, {"fastapi": 2}, "the default for a new API: largest ecosystem, type-driven", SEED_FASTAPI
     ),
     # What matters most
     Rule(
         "priority",
         "productivity",
-        {"fastapi": 2, "litestar": 1, "quart": 1},
+        {"fastapi": 3},
         "productivity first: type hints drive validation, serialisation and docs",
+        SEED_FASTAPI,
     ),
     Rule(
         "priority",
         "throughput",
-        {"sanic": 6},
-        "raw throughput first: own multi-worker server built for speed "
-        "(34k req/s on one core here, 2.4x FastAPI)",
+        {"sanic": 5},
+        "raw throughput first: the pick for benchmark-proven throughput, its own server built for speed",
+        SEED_SANIC,
     ),
     Rule(
         "priority",
         "throughput",
-        {"aiohttp": 4, "blacksheep": 3, "starlette": 3, "litestar": 2},
-        "raw throughput first: a lean request path, 1.4x to 2.9x the requests/s of FastAPI here",
+        {"blacksheep": 3, "aiohttp": 3, "starlette": 3},
+        "raw throughput first: the most requests/s measured here, 2.7x to 3.1x FastAPI",
+        f"{BARE_APP}: BlackSheep 47.0k req/s, aiohttp 41.1k, Starlette 41.0k; FastAPI 15.2k",
+    ),
+    Rule(
+        "priority",
+        "throughput",
+        {"sanic": 2, "litestar": 2},
+        "raw throughput first: about twice the requests/s of FastAPI here",
+        f"{BARE_APP}: Sanic 34.2k req/s, Litestar 30.6k; FastAPI 15.2k",
     ),
     Rule(
         "priority",
         "throughput",
         {"quart": -2},
-        "raw throughput first: the slowest here (7.5k req/s, half of FastAPI)",
+        "raw throughput first: the fewest requests/s measured here, half of FastAPI",
+        f"{BARE_APP}: Quart 7.6k req/s; FastAPI 15.2k",
     ),
     Rule(
         "priority",
         "latency",
-        {"sanic": 4, "starlette": 4, "blacksheep": 4, "litestar": 3},
-        "latency first: p99 under 4 ms at 64 connections here",
+        {"blacksheep": 4, "starlette": 4},
+        "latency first: the lowest p99 measured here",
+        f"{P99}: BlackSheep 2.4 ms, Starlette 2.6 ms (granian); FastAPI 8.4 ms (uvicorn)",
     ),
-    Rule("priority", "latency", {"quart": -2}, "latency first: p99 of 34 ms at 64 connections here"),
+    Rule(
+        "priority",
+        "latency",
+        {"sanic": 3, "litestar": 3},
+        "latency first: p99 under 4 ms here",
+        f"{P99}: Sanic 3.7 ms (own server), Litestar 3.9 ms (granian); FastAPI 8.4 ms (uvicorn)",
+    ),
+    Rule(
+        "priority",
+        "latency",
+        {"quart": -2},
+        "latency first: the highest p99 measured here",
+        f"{P99}: Quart 34 ms (uvicorn); FastAPI 8.4 ms (uvicorn)",
+    ),
     # Architecture
     Rule(
         "architecture",
-        "microservice",
-        {"fastapi": 1, "sanic": 1, "starlette": 1, "aiohttp": 1},
-        "microservice: small footprint, one focused API",
-    ),
-    Rule(
-        "architecture",
         "monolith",
-        {"litestar": 2, "fastapi": 1},
-        "monolith: layered app structure with routers, controllers and dependency injection",
+        {"litestar": 2},
+        "monolith: structure for a large business application",
+        SEED_LITESTAR,
     ),
-    # Team background
-    Rule("team_background", "flask", {"quart": 6}, "Flask team: the same API and idioms, now async"),
+    # The team
     Rule(
-        "team_background",
-        "django",
-        {"litestar": 2, "fastapi": 1},
-        "Django team: batteries included, class-based controllers, ORM integration",
+        "team_background", "flask", {"quart": 7}, "Flask team: the same API and idioms, now async", SEED_QUART
     ),
     Rule(
         "team_background",
         "dotnet",
-        {"blacksheep": 6, "litestar": 1},
-        ".NET team: ASP.NET-style controllers and constructor dependency injection",
+        {"blacksheep": 6},
+        ".NET team: ASP.NET Core's controllers and constructor injection",
+        SEED_BLACKSHEEP,
     ),
     Rule(
-        "team_background",
-        "fastapi",
-        {"fastapi": 3, "litestar": 1},
-        "FastAPI team: known tools, or the closest model to them",
+        "team_experience",
+        "junior",
+        {"fastapi": 3},
+        "junior team: type hints guide code and docs, an upskilling path that needs support",
+        SEED_JUNIOR,
+    ),
+    Rule(
+        "hiring_matters",
+        True,
+        {"fastapi": 3},
+        "hiring matters: the largest community to hire from",
+        SEED_HIRING,
     ),
     # API docs and type-driven development
     Rule(
         "api_docs",
         True,
-        {"fastapi": 2, "litestar": 2, "blacksheep": 2},
-        "API docs: OpenAPI and interactive docs generated from type hints, built in",
+        {"fastapi": 2},
+        "API docs: OpenAPI and interactive docs generated from type hints",
+        SEED_FASTAPI,
+    ),
+    Rule(
+        "api_docs",
+        True,
+        {"litestar": 2, "blacksheep": 2},
+        "API docs: OpenAPI docs generated from type hints, built in",
+        f"{CHECKED} Litestar 2.25 and BlackSheep 2.6: OpenAPI built in (FACTS.md)",
     ),
     Rule(
         "api_docs",
         True,
         {"sanic": 1, "quart": 1},
-        "API docs: OpenAPI through an official extension (sanic-ext, quart-schema)",
+        "API docs: OpenAPI through an extension (sanic-ext, quart-schema)",
+        f"{CHECKED} Sanic 25.12 and Quart 0.22: OpenAPI and validation from sanic-ext, "
+        "quart-schema (FACTS.md)",
     ),
     Rule(
         "api_docs",
         True,
         {"starlette": -1, "aiohttp": -1},
-        "API docs: no OpenAPI or validation built in, hand-written",
+        "API docs: no OpenAPI or validation built in, the project wires them",
+        f"{CHECKED} Starlette 1.x and aiohttp 3.14: no validation or OpenAPI built in (FACTS.md)",
     ),
     # Real-time
-    Rule("realtime", True, {"aiohttp": 4}, "real-time: WebSocket server and client in the one library"),
     Rule(
         "realtime",
         True,
-        {"fastapi": 1, "litestar": 1, "sanic": 1, "quart": 1, "starlette": 1},
-        "real-time: WebSockets built in and Server-Sent Events supported",
+        {"sanic": 3},
+        "real-time: WebSocket streams to thousands of concurrent clients",
+        SEED_SANIC,
     ),
-    # Migration and architecture needs
+    Rule(
+        "realtime",
+        True,
+        {"fastapi": 1, "litestar": 1, "blacksheep": 1},
+        "real-time: Server-Sent Events built in",
+        f"{CHECKED} FastAPI 0.165, Litestar 2.25 and BlackSheep 2.6: SSE built in (FACTS.md)",
+    ),
+    # Migration, structure and control
     Rule(
         "migrating_from_flask",
         True,
         {"quart": 8},
-        "Flask code base: ports by adding async/await; Flask's API, blueprints and extensions",
+        "Flask code base: ports by adding async/await; Flask's API and blueprints",
+        SEED_QUART,
     ),
     Rule(
         "needs_di_plugins",
         True,
         {"litestar": 6},
-        "DI, plugins, complex architecture: layered DI, plugin system, DTOs, SQLAlchemy repository support",
+        "DI, plugins, complex architecture: layered DI, a plugin system, DTOs",
+        SEED_LITESTAR,
     ),
     Rule(
         "needs_di_plugins",
         True,
-        {"blacksheep": 3, "fastapi": 1},
-        "DI: a real dependency injection container (rodi) or Depends()",
+        {"blacksheep": 3},
+        "DI: a dependency injection container (rodi) and a formalised structure",
+        SEED_BLACKSHEEP,
     ),
     Rule(
         "low_level_control",
         True,
-        {"starlette": 8},
+        {"starlette": 9},
         "low-level control: a thin ASGI toolkit, every part of the request cycle is yours",
+        SEED_STARLETTE,
     ),
     Rule(
         "low_level_control",
         True,
-        {"aiohttp": 4, "sanic": 1},
-        "low-level control: own HTTP server with direct access to the request cycle",
+        {"aiohttp": 2},
+        "low-level control: its own HTTP server, below ASGI",
+        SEED_AIOHTTP,
+    ),
+    Rule(
+        "connection_control",
+        True,
+        {"aiohttp": 10},
+        "connection control: its own HTTP client and server, every aspect of the connection is yours",
+        SEED_AIOHTTP,
+    ),
+    Rule(
+        "connection_control",
+        False,
+        {"aiohttp": -2},
+        "no connection control needed: a higher-level framework serves better",
+        SEED_AIOHTTP_OTHERWISE,
     ),
 )
 
@@ -158,6 +257,7 @@ class Recommendation:
     score: int
     reasons: tuple[str, ...]
     available: bool
+    sources: tuple[str, ...] = ()  # what each reason encodes, in the same order
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +265,7 @@ class Recommendation:
             "score": self.score,
             "reasons": list(self.reasons),
             "available": self.available,
+            "sources": list(self.sources),
         }
 
 
@@ -174,15 +275,21 @@ def _applies(rule: Rule, requirements: Requirements) -> bool:
 
 def rank(requirements: Requirements, available: tuple[str, ...]) -> list[Recommendation]:
     """Every framework of the matrix, best first; `available` marks those with a template."""
-    scores = dict.fromkeys(NAMES, 0)
-    reasons: dict[str, list[str]] = {name: [] for name in NAMES}
+    fired: dict[str, list[tuple[int, Rule]]] = {name: [] for name in NAMES}
     for rule in RULES:
-        if not _applies(rule, requirements):
-            continue
-        for name, points in rule.points.items():
-            scores[name] += points
-            reasons[name].append(f"{points:+d} {rule.reason}")
-    ranking = [Recommendation(name, scores[name], tuple(reasons[name]), name in available) for name in NAMES]
+        if _applies(rule, requirements):
+            for name, points in rule.points.items():
+                fired[name].append((points, rule))
+    ranking = [
+        Recommendation(
+            name,
+            sum(points for points, _ in fired[name]),
+            tuple(f"{points:+d} {rule.reason}" for points, rule in fired[name]),
+            name in available,
+            tuple(rule.source for _, rule in fired[name]),
+        )
+        for name in NAMES
+    ]
     # sorted() is stable, so ties keep catalogue order.
     return sorted(ranking, key=lambda rec: -rec.score)
 
