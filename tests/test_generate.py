@@ -12,7 +12,7 @@ from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.generate import Generation
 from asyncgen.store import TemplateStore
 
-from cli_helpers import snapshot
+from cli_helpers import run_cli, snapshot
 
 ANSWERS = TemplateAnswers(project_name="demo-svc", framework="fastapi", database="sqlite")
 
@@ -102,3 +102,29 @@ def test_ctrl_c_during_git_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(KeyboardInterrupt):
         Generation(ANSWERS, tmp_path / "demo-svc").run()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_new_commits_the_decision_record_with_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "answers.yml").write_text("needs_di_plugins: true\ndatabase: none\ncache: none\n")
+    outcome = run_cli(["new", "svc", "-y", "--answers", "answers.yml"], tmp_path, capsys)
+    assert outcome.code == 0, outcome.err
+    project = tmp_path / "svc"
+    assert "docs/adr/0001-framework-and-stack.md" in git_lines(
+        project, "show", "--name-only", "--format=", "HEAD"
+    )
+    assert git_lines(project, "status", "--porcelain") == []
+    record = (project / "docs" / "adr" / "0001-framework-and-stack.md").read_text()
+    assert record.startswith("# 1. Use FastAPI with RabbitMQ and taskiq\n")
+    assert "(`needs_di_plugins`) | Yes: structure matters | the team |" in record
+    assert "| 1 | Litestar (template not yet available) | 9 |" in record
+    assert "| cache | `none` | nothing | the team |" in record
+    assert "- `cache=none`: every read goes to the in-process item store" in record
+    assert f"templates v{__version__}" in record
+    assert "postgresql" not in record.lower()
+
+
+def test_a_generation_without_a_plan_writes_no_record(tmp_path: Path) -> None:
+    project = Generation(ANSWERS, tmp_path / "demo-svc").run()
+    assert not (project / "docs").exists()

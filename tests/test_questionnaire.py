@@ -153,3 +153,12 @@ def test_an_impossible_task_combination_is_refused() -> None:
         UsageError, match=r"^tasks=dramatiq needs broker=rabbitmq, or cache=redis to queue on Redis"
     ):
         Questionnaire(prompter=None).run("demo", {"tasks": "dramatiq", "broker": "nats", "cache": "none"})
+
+
+def test_the_plan_knows_which_keys_the_team_answered() -> None:
+    given = {"priority": "latency", "database": "sqlite"}
+    assert Questionnaire(prompter=None).run("demo", given).answered == {"priority", "database"}
+    recorder = Recorder()
+    plan = Questionnaire(prompter=recorder).run("demo", {"framework": "fastapi"})
+    assert plan.answered == {"framework", *recorder.asked}
+    assert "priority" not in plan.answered, "a given framework skips the requirements: defaults"

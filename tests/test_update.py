@@ -13,6 +13,7 @@ import yaml
 from asyncgen.answers import TemplateAnswers
 from asyncgen.errors import ConflictsError, UsageError
 from asyncgen.generate import Generation
+from asyncgen.questionnaire import Questionnaire
 from asyncgen.store import Release, TemplateStore
 from asyncgen.update import change_answers, update_project
 
@@ -52,6 +53,17 @@ def v1(tmp_path: Path) -> Release:
 def project(tmp_path: Path, store: TemplateStore, v1: Release) -> Path:
     answers = TemplateAnswers(project_name="live-svc", framework="fastapi", database="sqlite")
     return Generation(answers, tmp_path / "live-svc", store, v1).run()
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, store: TemplateStore, v1: Release) -> Path:
+    """A project generated the way `new` does it: with its first decision record."""
+    plan = Questionnaire(prompter=None, say=lambda _: None).run("rec-svc", {"database": "sqlite"})
+    return Generation(plan.answers, tmp_path / "rec-svc", store, v1, plan=plan).run()
+
+
+ADR = Path("docs") / "adr"
+FIRST = ADR / "0001-framework-and-stack.md"
 
 
 def edit_notes(project: Path, replace: dict[int, str]) -> None:
@@ -169,3 +181,59 @@ def test_add_each_dimension_and_the_project_still_passes(
     assert "aio-pika" not in pyproject and "redis" not in pyproject and "taskiq" not in pyproject
     assert not (project / "src" / "live_svc" / "worker.py").exists()
     assert "line 11, the user's own" in (project / "NOTES.md").read_text()
+
+
+def test_plain_copier_update_leaves_the_decision_record_as_written(
+    tmp_path: Path, store: TemplateStore, recorded: Path
+) -> None:
+    first = (recorded / FIRST).read_bytes()
+    store.ready(release(tmp_path, "0.2.0", NOTES_V2))
+    done = subprocess.run(["copier", "update", "--defaults"], cwd=recorded, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "line 2, improved by the template" in (recorded / "NOTES.md").read_text()
+    assert (recorded / FIRST).read_bytes() == first
+    assert sorted(path.name for path in (recorded / ADR).iterdir()) == [FIRST.name]
+
+
+def test_each_add_writes_the_next_record_and_keeps_the_earlier_ones(
+    store: TemplateStore, v1: Release, recorded: Path
+) -> None:
+    first = (recorded / FIRST).read_bytes()
+    change_answers(recorded, ["cache=none"], store=store, release=v1)
+    second = recorded / ADR / "0002-remove-the-cache.md"
+    text = second.read_text()
+    assert "- Changed with: `asyncgen add cache=none`" in text
+    assert "| cache | `redis`: Redis (redis.asyncio) | `none`: nothing |" in text
+    assert "- `cache=none`: every read goes to the database" in text
+    assert (recorded / FIRST).read_bytes() == first
+    # Like the rest of the change, the record is left for the team to review and commit.
+    assert "?? docs/adr/0002-remove-the-cache.md" in git(recorded, "status", "--porcelain", "-uall")
+    git(recorded, "add", "-A")
+    commit(recorded, "asyncgen add cache=none")
+
+    change_answers(recorded, ["broker=nats"], store=store, release=v1)
+    third = recorded / ADR / "0003-use-nats-as-broker.md"
+    assert (
+        "| broker | `rabbitmq`: RabbitMQ (aio-pika) | `nats`: NATS JetStream (nats-py) |" in third.read_text()
+    )
+    assert (recorded / FIRST).read_bytes() == first
+    assert second.read_text() == text
+
+
+def test_add_of_the_current_value_writes_no_record(store: TemplateStore, v1: Release, recorded: Path) -> None:
+    change_answers(recorded, ["cache=redis"], store=store, release=v1)
+    assert git(recorded, "status", "--porcelain") == ""
+
+
+def test_add_that_ends_in_conflicts_still_records_the_change(
+    store: TemplateStore, recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncgen.update
+
+    def conflicted(*args: object, **kwargs: object) -> None:
+        raise ConflictsError(["NOTES.md"])
+
+    monkeypatch.setattr(asyncgen.update, "update_project", conflicted)
+    with pytest.raises(ConflictsError):
+        change_answers(recorded, ["broker=kafka"], store=store)
+    assert (recorded / ADR / "0002-use-kafka-as-broker.md").is_file()

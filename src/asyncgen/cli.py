@@ -68,7 +68,7 @@ def new(
         show_ranking=lambda ranking: _show_ranking(console, ranking),
     )
     plan = questionnaire.run(name, given)
-    project = Generation(plan.answers, destination).run()
+    project = Generation(plan.answers, destination, plan=plan).run()
     console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
     console.print(
         f"  cd {project} && uv sync && uv run pytest && uv run python -m {plan.answers.package_name}"

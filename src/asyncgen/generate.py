@@ -11,11 +11,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asyncgen._git import commit_all, git
 from asyncgen.answers import TemplateAnswers
+from asyncgen.decision import write_first_record
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.store import Release, TemplateStore
+
+if TYPE_CHECKING:
+    from asyncgen.questionnaire import Plan
 
 
 def check_destination(destination: Path) -> None:
@@ -32,6 +37,7 @@ class Generation:
     destination: Path
     store: TemplateStore = field(default_factory=TemplateStore.from_environment)
     release: Release | None = None  # None: the templates packaged with this asyncgen
+    plan: Plan | None = None  # the questionnaire's outcome: the project's first decision record
 
     def run(self) -> Path:
         check_destination(self.destination)
@@ -42,6 +48,8 @@ class Generation:
         try:
             project = staging / self.destination.name
             self._render(project, tag)
+            if self.plan is not None:
+                write_first_record(project, self.plan, tag)
             git("init", "-q", "-b", "main", cwd=project)
             commit_all(project, f"Generate {self.answers.project_name} from asyncgen templates {tag}")
             if self.destination.is_dir():

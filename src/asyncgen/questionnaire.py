@@ -29,6 +29,8 @@ class Plan:
     requirements: Requirements
     ranking: list[Recommendation]
     answers: TemplateAnswers
+    # Keys the team answered (flag, answers file or prompt); the others took their defaults.
+    answered: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -118,7 +120,8 @@ class Questionnaire:
             )
         except ValidationError as exc:
             raise UsageError(one_line(exc)) from None
-        return Plan(requirements, ranking, answers)
+        asked = questions_left(given) if self.prompter is not None else []
+        return Plan(requirements, ranking, answers, frozenset(given) | frozenset(asked))
 
     def _choose_tasks(self, given: str | None, broker: str, cache: str) -> str:
         """Offer only the task libraries that can queue on what was chosen."""

@@ -73,11 +73,20 @@ def change_answers(
             raise UsageError(f"{key!r} cannot be changed (changeable: {', '.join(ANSWER_KEYS)})")
         data[key] = value
     split_given(data)  # validates every value, the framework's availability included
-    combined = {**_recorded_answers(directory), **data}
+    before = _recorded_answers(directory)
+    combined = {**before, **data}
     problem = transport_problem(combined["tasks"], combined["broker"], combined["cache"])
     if problem:
         raise UsageError(problem)
-    update_project(directory, data=data, store=store, release=release)
+    from asyncgen.decision import add_change_record
+
+    command = f"asyncgen add {' '.join(changes)}"
+    try:
+        update_project(directory, data=data, store=store, release=release)
+    except ConflictsError:
+        add_change_record(directory, before, data, command)  # the answers did change
+        raise
+    add_change_record(directory, before, data, command)
 
 
 def _recorded_answers(directory: Path) -> dict[str, Any]:
@@ -90,4 +99,4 @@ def _recorded_answers(directory: Path) -> dict[str, Any]:
             f"{directory} is not a generated project (no readable .copier-answers.yml)"
         ) from None
     defaults = {key: TemplateAnswers.model_fields[key].default for key in INFRA_KEYS}
-    return {**defaults, **{key: recorded[key] for key in INFRA_KEYS if key in recorded}}
+    return {**defaults, **{key: recorded[key] for key in ("framework", *INFRA_KEYS) if key in recorded}}
