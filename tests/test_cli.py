@@ -20,8 +20,11 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["new", "My_Service", "-y"], "project_name: must be lowercase letters and digits"),
         (["new", "class", "-y"], "project_name: 'class' is a Python keyword and cannot name a package"),
+        (["new", "2fast", "-y"], "project_name: '2fast' starts with a digit, so its package '2fast' could"),
+        (["new", "café", "-y"], "project_name: 'café' has 'é': a name holds only ASCII letters, digits"),
+        (["new", "___", "-y"], "project_name: '___' has no letters"),
+        (["new", "", "-y"], "project_name: is empty"),
         (["new", "svc", "-y", "--database", "oracle"], "database: 'oracle' is not one of"),
         (["new", "svc", "-y", "--broker", "zeromq"], "broker: 'zeromq' is not one of"),
         (["new", "svc", "-y", "--framework", "django"], "framework: 'django' is not one of"),
@@ -98,6 +101,7 @@ def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str
     assert outcome.code == 0, outcome.err
     assert "framework: fastapi (recommended, score 7)" in outcome.out
     assert "uv run python -m my_service" in outcome.out
+    assert "project name:" not in outcome.out, "a name already canonical is not reported"
     answers = (workdir / "my-service" / ".copier-answers.yml").read_text()
     for line in (
         "framework: fastapi",
@@ -140,3 +144,13 @@ def test_add_and_update_from_the_command_line(workdir: Path, capsys: pytest.Capt
     assert nothing.err == "asyncgen: error: nothing to change: give KEY=VALUE, e.g. broker=nats\n"
     stale = run_cli(["update", "svc"], workdir, capsys)
     assert stale.code == 2 and "uncommitted changes" in stale.err
+
+
+def test_name_as_typed_is_normalised_and_said_once(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_cli(["new", "MyService", "-y", "--database", "sqlite"], workdir, capsys)
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.splitlines()[0] == "project name: my-service (package my_service)"
+    assert outcome.out.count("project name:") == 1
+    assert "project_name: my-service" in (workdir / "my-service" / ".copier-answers.yml").read_text()
+    assert (workdir / "my-service" / "src" / "my_service" / "__init__.py").is_file()
+    assert not (workdir / "MyService").exists()

@@ -37,9 +37,16 @@ def _console(stderr: bool = False) -> Any:
 @app.command()
 def new(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="Project name, e.g. my-service (package: my_service).")
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="Project name, e.g. my-service (package: my_service); MyService or my_service "
+            "become my-service.",
+        ),
     ],
-    dest: Annotated[Path | None, typer.Option(help="Where to write the project [default: ./NAME].")] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Where to write the project [default: ./NAME, normalised].")
+    ] = None,
     framework: Annotated[str | None, typer.Option(help=f"{', '.join(NAMES)}.")] = None,
     database: Annotated[str | None, typer.Option(help="postgresql, mysql, sqlite, none.")] = None,
     cache: Annotated[str | None, typer.Option(help="redis, none.")] = None,
@@ -52,12 +59,13 @@ def new(
 ) -> None:
     """Answer the questionnaire and generate a service."""
     from asyncgen._validation import validate_given
-    from asyncgen.answers import TemplateAnswers
+    from asyncgen.answers import TemplateAnswers, normalise_project_name, package_of
     from asyncgen.generate import Generation, check_destination
     from asyncgen.questionnaire import Questionnaire, questions_left
 
-    validate_given(TemplateAnswers, {"project_name": name})
-    destination = dest or Path(name)
+    project_name = normalise_project_name(name)
+    validate_given(TemplateAnswers, {"project_name": project_name})
+    destination = dest or Path(project_name)
     check_destination(destination)
     flags = {"framework": framework, "database": database, "cache": cache, "broker": broker, "tasks": tasks}
     given = _given(answers, flags)
@@ -67,7 +75,9 @@ def new(
         say=console.print,
         show_ranking=lambda ranking: _show_ranking(console, ranking),
     )
-    plan = questionnaire.run(name, given)
+    if project_name != name:
+        console.print(f"project name: {project_name} (package {package_of(project_name)})")
+    plan = questionnaire.run(project_name, given)
     project = Generation(plan.answers, destination).run()
     console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
     console.print(
