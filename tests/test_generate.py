@@ -102,3 +102,33 @@ def test_ctrl_c_during_git_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(KeyboardInterrupt):
         Generation(ANSWERS, tmp_path / "demo-svc").run()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ANSWERS,
+        TemplateAnswers(
+            project_name="bare",
+            framework="fastapi",
+            database="none",
+            cache="none",
+            broker="none",
+            tasks="none",
+        ),
+    ],
+)
+def test_preview_lists_exactly_the_files_run_writes(
+    tmp_path: Path, asyncgen_home: Path, answers: TemplateAnswers
+) -> None:
+    generation = Generation(answers, tmp_path / "project")
+    preview = generation.preview()
+    assert list(asyncgen_home.iterdir()) == [] and list(tmp_path.iterdir()) == []
+    project = generation.run()
+    written = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    )
+    assert preview == written
+    assert set(generation.own_files()) <= set(preview)
