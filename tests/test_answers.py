@@ -7,7 +7,7 @@ import yaml
 from pydantic import ValidationError
 
 from asyncgen._validation import choices_of, validate_given
-from asyncgen.answers import TemplateAnswers, read_answers_file
+from asyncgen.answers import TemplateAnswers, normalise_project_name, read_answers_file
 from asyncgen.errors import UsageError
 from asyncgen.frameworks import AVAILABLE, FRAMEWORKS
 from asyncgen.requirements import Requirements
@@ -56,6 +56,58 @@ def test_valid_project_names(name: str) -> None:
 def test_invalid_project_names(name: str) -> None:
     with pytest.raises(ValidationError):
         TemplateAnswers(project_name=name, framework="fastapi")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("my-service", "my-service"),
+        ("my_service", "my-service"),
+        ("my.service", "my-service"),
+        ("MyService", "my-service"),
+        ("myService", "my-service"),
+        ("MY_SERVICE", "my-service"),
+        ("My__Service", "my-service"),
+        ("my-.-_service", "my-service"),
+        ("_my_service_", "my-service"),
+        ("  svc  ", "svc"),
+        ("HTTPServer", "http-server"),
+        ("MyAPIClient", "my-api-client"),
+        ("APIv2", "apiv2"),
+        ("svc2", "svc2"),
+        ("api-v2", "api-v2"),
+        ("Class2", "class2"),
+        ("s-1", "s-1"),
+    ],
+)
+def test_names_are_normalised_like_pep_503(typed: str, name: str) -> None:
+    assert normalise_project_name(typed) == name
+    assert TemplateAnswers(project_name=name, framework="fastapi").project_name == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("", "project_name: is empty"),
+        ("   ", "project_name: is empty"),
+        ("___", "project_name: '___' has no letters"),
+        ("123", "project_name: '123' has no letters"),
+        ("2fast", "project_name: '2fast' starts with a digit, so its package '2fast' could not be imported"),
+        (
+            "_1_svc",
+            "project_name: '_1_svc' starts with a digit, so its package '1_svc' could not be imported",
+        ),
+        ("class", "project_name: 'class' is a Python keyword and cannot name a package"),
+        ("Class", "project_name: 'class' is a Python keyword and cannot name a package"),
+        ("café", "project_name: 'café' has 'é': a name holds only ASCII letters, digits, '-', '_' and '.'"),
+        ("my service", "project_name: 'my service' has ' ': a name holds only ASCII letters, digits"),
+        ("a/b", "project_name: 'a/b' has '/': a name holds only"),
+    ],
+)
+def test_names_that_cannot_become_valid_are_refused_with_the_reason(typed: str, reason: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        normalise_project_name(typed)
+    assert refused.value.message.startswith(reason)
 
 
 def test_requirements_defaults_match_spec() -> None:

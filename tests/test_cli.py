@@ -20,8 +20,16 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["new", "My_Service", "-y"], "project_name: must be lowercase letters and digits"),
         (["new", "class", "-y"], "project_name: 'class' is a Python keyword and cannot name a package"),
+        (["new", "2fast", "-y"], "project_name: '2fast' starts with a digit, so its package '2fast' could"),
+        (["new", "café", "-y"], "project_name: 'café' has 'é': a name holds only ASCII letters, digits"),
+        (["new", "___", "-y"], "project_name: '___' has no letters"),
+        (["new", "", "-y"], "project_name: is empty"),
+        (["new", "svc", "-y", "--json"], "--json needs --dry-run"),
+        (["new", "2fast", "-y", "--dry-run"], "project_name: '2fast' starts with a digit"),
+        (["new", "svc", "-y", "--dry-run", "--json", "--database", "oracle"], "database: 'oracle' is not"),
+        (["new", "svc", "-y", "--dry-run", "--dest", "taken"], "destination taken exists and is not empty"),
+        (["new", "svc", "--dry-run"], "no terminal to ask questions on: pass --yes"),
         (["new", "svc", "-y", "--database", "oracle"], "database: 'oracle' is not one of"),
         (["new", "svc", "-y", "--broker", "zeromq"], "broker: 'zeromq' is not one of"),
         (["new", "svc", "-y", "--framework", "django"], "framework: 'django' is not one of"),
@@ -101,6 +109,7 @@ def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str
     assert outcome.code == 0, outcome.err
     assert "framework: fastapi (recommended, score 7)" in outcome.out
     assert "uv run python -m my_service" in outcome.out
+    assert "project name:" not in outcome.out, "a name already canonical is not reported"
     answers = (workdir / "my-service" / ".copier-answers.yml").read_text()
     for line in (
         "framework: fastapi",
@@ -143,3 +152,117 @@ def test_add_and_update_from_the_command_line(workdir: Path, capsys: pytest.Capt
     assert nothing.err == "asyncgen: error: nothing to change: give KEY=VALUE, e.g. broker=nats\n"
     stale = run_cli(["update", "svc"], workdir, capsys)
     assert stale.code == 2 and "uncommitted changes" in stale.err
+
+
+def test_name_as_typed_is_normalised_and_said_once(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_cli(["new", "MyService", "-y", "--database", "sqlite"], workdir, capsys)
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.splitlines()[0] == "project name: my-service (package my_service)"
+    assert outcome.out.count("project name:") == 1
+    assert "project_name: my-service" in (workdir / "my-service" / ".copier-answers.yml").read_text()
+    assert (workdir / "my-service" / "src" / "my_service" / "__init__.py").is_file()
+    assert not (workdir / "MyService").exists()
+
+
+def test_dest_is_taken_as_given_with_a_normalised_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run_cli(["new", "my.service", "-y", "--dry-run", "--json", "--dest", "Out"], workdir, capsys)
+    assert outcome.code == 0, outcome.err
+    assert json.loads(outcome.out)["project"] == {
+        "name": "my-service",
+        "package": "my_service",
+        "destination": "Out",
+    }
+    assert "project name: my-service (package my_service)" in outcome.err
+
+
+@pytest.fixture
+def empty_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Empty folders for cwd, HOME, ASYNCGEN_HOME and the temp dir, each where asyncgen would look."""
+    import tempfile
+
+    world = {name: tmp_path / name for name in ("cwd", "home", "asyncgen-home", "tmp")}
+    for folder in world.values():
+        folder.mkdir()
+    monkeypatch.setenv("HOME", str(world["home"]))
+    monkeypatch.setenv("ASYNCGEN_HOME", str(world["asyncgen-home"]))
+    monkeypatch.setenv("TMPDIR", str(world["tmp"]))
+    monkeypatch.setattr(tempfile, "tempdir", str(world["tmp"]))  # tempfile caches the first lookup
+
+    def no_temp(*args: object, **kwargs: object) -> str:
+        raise AssertionError("a temporary file or folder was created")  # even one removed at once
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temp)  # TemporaryDirectory goes through it too
+    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    return world
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_dry_run_writes_nothing_anywhere(
+    empty_world: dict[str, Path], capsys: pytest.CaptureFixture[str], json_flag: list[str]
+) -> None:
+    outcome = run_cli(["new", "x", "--yes", "--dry-run", *json_flag], empty_world["cwd"], capsys)
+    assert outcome.code == 0, outcome.err
+    assert {name: sorted(folder.rglob("*")) for name, folder in empty_world.items()} == {
+        name: [] for name in empty_world
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "present", "absent"),
+    [
+        (
+            ["--database", "postgresql", "--cache", "redis"],
+            {"alembic.ini", "migrations/env.py", "src/my_svc/cache.py"},
+            set(),
+        ),
+        (["--database", "none", "--cache", "redis"], {"src/my_svc/cache.py"}, {"alembic.ini"}),
+        (["--database", "sqlite", "--cache", "none"], {"alembic.ini"}, {"src/my_svc/cache.py"}),
+    ],
+)
+def test_dry_run_json_lists_the_files_of_the_options_chosen(
+    workdir: Path, capsys: pytest.CaptureFixture[str], flags: list[str], present: set[str], absent: set[str]
+) -> None:
+    outcome = run_cli(["new", "my-svc", "-y", "--dry-run", "--json", *flags], workdir, capsys)
+    assert outcome.code == 0, outcome.err
+    preview = json.loads(outcome.out)
+    assert set(preview) == {"project", "answers", "requirements", "ranking", "files"}
+    assert preview["project"] == {"name": "my-svc", "package": "my_svc", "destination": "my-svc"}
+    assert preview["answers"]["database"] == flags[1] and preview["answers"]["cache"] == flags[3]
+    assert preview["requirements"]["architecture"] == "microservice"
+    assert preview["ranking"][0] == {**preview["ranking"][0], "framework": "fastapi", "available": True}
+    files = preview["files"]
+    assert files == sorted(files)
+    assert {".copier-answers.yml", "pyproject.toml", "src/my_svc/app.py"} <= set(files)
+    assert present <= set(files) and not absent & set(files)
+    assert not (workdir / "my-svc").exists()
+    assert outcome.err == "framework: fastapi (recommended, score 7)\n", "notes go to stderr with --json"
+
+
+def test_dry_run_shows_answers_ranking_and_file_tree(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(workdir)
+    outcome = run_cli(
+        ["new", "svc", "-y", "--dry-run", "--database", "none", "--broker", "nats"], workdir, capsys
+    )
+    assert outcome.code == 0, outcome.err
+    lines = outcome.out.splitlines()
+    for answer in ("project_name=svc", "framework=fastapi", "database=none", "broker=nats", "tasks=taskiq"):
+        assert f"  {answer}" in lines
+    assert "Recommended frameworks, best first" in outcome.out
+    assert "framework: fastapi (chosen)" in lines
+    assert "svc/" in lines
+    for entry in (
+        "── src/",
+        "── svc/",
+        "── app.py",
+        "── nats.py",
+        "── pyproject.toml",
+        "── .copier-answers.yml",
+    ):
+        assert any(line.endswith(entry) for line in lines), entry
+    assert "alembic.ini" not in outcome.out
+    assert lines[-1] == "Nothing was written (dry run)."
+    assert snapshot(workdir) == before

@@ -118,7 +118,7 @@ def test_new_commits_the_decision_record_with_the_project(
     record = (project / "docs" / "adr" / "0001-framework-and-stack.md").read_text()
     assert record.startswith("# 1. Use FastAPI with RabbitMQ and taskiq\n")
     assert "(`needs_di_plugins`) | Yes: structure matters | the team |" in record
-    assert "| 1 | Litestar (template not yet available) | 9 |" in record
+    assert "| 1 | Litestar (template not yet available) | 8 |" in record
     assert "| cache | `none` | nothing | the team |" in record
     assert "- `cache=none`: every read goes to the in-process item store" in record
     assert f"templates v{__version__}" in record
@@ -128,3 +128,39 @@ def test_new_commits_the_decision_record_with_the_project(
 def test_a_generation_without_a_plan_writes_no_record(tmp_path: Path) -> None:
     project = Generation(ANSWERS, tmp_path / "demo-svc").run()
     assert not (project / "docs").exists()
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ANSWERS,
+        TemplateAnswers(
+            project_name="bare",
+            framework="fastapi",
+            database="none",
+            cache="none",
+            broker="none",
+            tasks="none",
+        ),
+    ],
+)
+def test_preview_lists_exactly_the_files_run_writes(
+    tmp_path: Path, asyncgen_home: Path, answers: TemplateAnswers
+) -> None:
+    from asyncgen.questionnaire import Questionnaire
+
+    plan = Questionnaire(prompter=None).run(
+        answers.project_name, answers.model_dump(exclude={"project_name"})
+    )
+    generation = Generation(plan.answers, tmp_path / "project", plan=plan)
+    preview = generation.preview()
+    assert "docs/adr/0001-framework-and-stack.md" in preview
+    assert list(asyncgen_home.iterdir()) == [] and list(tmp_path.iterdir()) == []
+    project = generation.run()
+    written = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    )
+    assert preview == written
+    assert set(generation.own_files()) <= set(preview)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +43,26 @@ def test_pip_install_carries_the_templates(tmp_path: Path) -> None:
 
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k != "ASYNCGEN_HOME"} | {"HOME": str(home)}
+    preview = subprocess.run(
+        [
+            str(venv / "bin" / "asyncgen"),
+            "new",
+            "wheel-svc",
+            "--yes",
+            "--database",
+            "sqlite",
+            "--dry-run",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert preview.returncode == 0, preview.stderr
+    assert {"alembic.ini", "src/wheel_svc/app.py"} <= set(json.loads(preview.stdout)["files"])
+    assert not home.exists() and not (tmp_path / "wheel-svc").exists(), "a dry run writes nothing"
     done = subprocess.run(
         [str(venv / "bin" / "asyncgen"), "new", "wheel-svc", "--yes", "--database", "sqlite"],
         cwd=tmp_path,

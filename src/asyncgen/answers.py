@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,6 +45,43 @@ TASK_TRANSPORTS: dict[str, tuple[str, ...]] = {
     "dramatiq": ("rabbitmq", "redis"),
     "celery": ("rabbitmq", "redis"),
 }
+
+
+def normalise_project_name(typed: str) -> str:
+    """A name as people type it, made canonical the way uv and PEP 503 do.
+
+    `MyService`, `my_service`, `my.service` and `My__Service` all become `my-service`: word
+    boundaries in CamelCase and runs of `-`, `_` and `.` become one hyphen, letters are
+    lowercased, and separators around the name are dropped. Only what cannot become a
+    name whose package imports is refused, with the reason.
+    """
+    name = typed.strip()
+    if not name:
+        raise UsageError("project_name: is empty")
+    odd = sorted({char for char in name if not (char.isascii() and (char.isalnum() or char in "-_."))})
+    if odd:
+        shown = " ".join(repr(char) for char in odd)
+        raise UsageError(
+            f"project_name: {typed!r} has {shown}: a name holds only ASCII letters, digits, '-', '_' and '.'"
+        )
+    name = re.sub(r"([A-Z]+)([A-Z][a-z]{2,})", r"\1-\2", name)  # HTTPServer -> HTTP-Server
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name)  # MyService -> My-Service
+    name = re.sub(r"[-_.]+", "-", name).strip("-").lower()
+    if not any(char.isalpha() for char in name):
+        raise UsageError(f"project_name: {typed!r} has no letters")
+    if name[0].isdigit():
+        raise UsageError(
+            f"project_name: {typed!r} starts with a digit, so its package {package_of(name)!r} "
+            "could not be imported"
+        )
+    if keyword.iskeyword(package_of(name)):
+        raise UsageError(f"project_name: {package_of(name)!r} is a Python keyword and cannot name a package")
+    return name
+
+
+def package_of(project_name: str) -> str:
+    """The Python package a (canonical) project name gives: `my-service` -> `my_service`."""
+    return project_name.replace("-", "_")
 
 
 def task_transport(tasks: str, broker: str, cache: str) -> str | None:
@@ -90,7 +128,7 @@ class TemplateAnswers(BaseModel):
 
     @property
     def package_name(self) -> str:
-        return self.project_name.replace("-", "_")
+        return package_of(self.project_name)
 
 
 def read_answers_file(path: Path) -> dict[str, Any]:

@@ -37,9 +37,16 @@ def _console(stderr: bool = False) -> Any:
 @app.command()
 def new(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="Project name, e.g. my-service (package: my_service).")
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="Project name, e.g. my-service (package: my_service); MyService or my_service "
+            "become my-service.",
+        ),
     ],
-    dest: Annotated[Path | None, typer.Option(help="Where to write the project [default: ./NAME].")] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Where to write the project [default: ./NAME, normalised].")
+    ] = None,
     framework: Annotated[str | None, typer.Option(help=f"{', '.join(NAMES)}.")] = None,
     database: Annotated[str | None, typer.Option(help="postgresql, mysql, sqlite, none.")] = None,
     cache: Annotated[str | None, typer.Option(help="redis, none.")] = None,
@@ -49,26 +56,39 @@ def new(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Never prompt: defaults and the recommendation.")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the answers, the ranking and the files; write nothing.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="With --dry-run: print it as JSON.")] = False,
 ) -> None:
     """Answer the questionnaire and generate a service."""
     from asyncgen._validation import validate_given
-    from asyncgen.answers import TemplateAnswers
+    from asyncgen.answers import TemplateAnswers, normalise_project_name, package_of
     from asyncgen.generate import Generation, check_destination
     from asyncgen.questionnaire import Questionnaire, questions_left
 
-    validate_given(TemplateAnswers, {"project_name": name})
-    destination = dest or Path(name)
+    if json_output and not dry_run:
+        raise UsageError("--json needs --dry-run (it prints the preview as JSON)")
+    project_name = normalise_project_name(name)
+    validate_given(TemplateAnswers, {"project_name": project_name})
+    destination = dest or Path(project_name)
     check_destination(destination)
     flags = {"framework": framework, "database": database, "cache": cache, "broker": broker, "tasks": tasks}
     given = _given(answers, flags)
-    console = _console()
+    console = _console(stderr=json_output)  # with --json, stdout holds nothing but the JSON
     questionnaire = Questionnaire(
         prompter=_prompter(yes, given, questions_left),
         say=console.print,
         show_ranking=lambda ranking: _show_ranking(console, ranking),
     )
-    plan = questionnaire.run(name, given)
-    project = Generation(plan.answers, destination, plan=plan).run()
+    if project_name != name:
+        console.print(f"project name: {project_name} (package {package_of(project_name)})")
+    plan = questionnaire.run(project_name, given)
+    generation = Generation(plan.answers, destination, plan=plan)
+    if dry_run:
+        _show_preview(console, plan, destination, generation.preview(), json_output)
+        return
+    project = generation.run()
     console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
     console.print(
         f"  cd {project} && uv sync && uv run pytest && uv run python -m {plan.answers.package_name}"
@@ -185,6 +205,17 @@ def _show_ranking(console: Any, ranking: Any) -> None:
     from asyncgen.display import print_ranking
 
     print_ranking(console, ranking)
+
+
+def _show_preview(console: Any, plan: Any, destination: Path, files: list[str], json_output: bool) -> None:
+    from asyncgen.display import preview_document, print_preview
+
+    if json_output:
+        import json
+
+        print(json.dumps(preview_document(plan, destination, files), indent=2))
+    else:
+        print_preview(console, plan, destination, files)
 
 
 def _summary(answers: Any) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from asyncgen._git import commit_all, git
 from asyncgen.answers import TemplateAnswers
-from asyncgen.decision import write_first_record
+from asyncgen.decision import FIRST_RECORD, write_first_record
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.store import Release, TemplateStore
 
@@ -62,6 +62,30 @@ class Generation:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return self.destination
+
+    def own_files(self) -> list[str]:
+        """Files asyncgen writes into the project itself after copier renders it.
+
+        Relative to the project; `preview` lists them, `run` must write exactly these.
+        """
+        return [] if self.plan is None else [FIRST_RECORD.as_posix()]
+
+    def preview(self) -> list[str]:
+        """Every file `run` would write, relative to the project and sorted; writes nothing.
+
+        Reads the release's template folder in place: the template store is not touched.
+        """
+        from copier.errors import CopierError
+
+        from asyncgen._preview import rendered_files
+
+        check_destination(self.destination)
+        source = (self.release or Release.packaged()).source
+        try:
+            rendered = rendered_files(source, self.answers.model_dump(), self.destination)
+        except (CopierError, ValueError) as exc:
+            raise AsyncgenError(f"rendering failed: {exc}") from None
+        return sorted({*rendered, *self.own_files()})
 
     def _render(self, project: Path, tag: str) -> None:
         from copier import run_copy
