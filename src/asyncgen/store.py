@@ -79,6 +79,10 @@ class TemplateStore:
             self._fetch_history(packaged_history())
             return self._tag(release.source, release.tag)
 
+    def has(self, ref: str) -> bool:
+        """Whether the store holds this template version (as copier records it: v0.1.0)."""
+        return bool(git("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", cwd=self.path, check=False))
+
     def _init(self) -> None:
         if (self.path / ".git").is_dir():
             return
