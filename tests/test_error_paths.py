@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
-from asyncgen import __version__
+from asyncgen import __version__, store
 from asyncgen.answers import TemplateAnswers
 from asyncgen.generate import Generation
 from asyncgen.store import TemplateStore
@@ -196,3 +201,113 @@ def test_version_the_store_lacks_is_one_line(
     )
     assert git(project, "status", "--porcelain") == ""
     assert contents(project) == files
+
+
+def test_store_path_that_is_a_file(
+    tmp_path: Path, asyncgen_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (asyncgen_home / "templates").write_text("not a store")
+    before = snapshot(tmp_path), snapshot(asyncgen_home)
+    outcome = run_cli(["new", "svc", "-y", "--database", "sqlite"], tmp_path, capsys)
+    assert_one_line(
+        outcome,
+        1,
+        f"the template store {asyncgen_home}/templates exists and is not a folder: "
+        "move it away, or set ASYNCGEN_HOME to another folder",
+    )
+    assert (snapshot(tmp_path), snapshot(asyncgen_home)) == before
+
+
+@pytest.mark.parametrize("variable", ["ASYNCGEN_HOME", "HOME"])
+def test_home_under_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str
+) -> None:
+    """A home that cannot be written, even by root: a path below a file."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.delenv("ASYNCGEN_HOME")
+    monkeypatch.setenv(variable, str(tmp_path / "file" / "home"))
+    store_path = tmp_path / "file" / "home" / (".asyncgen/templates" if variable == "HOME" else "templates")
+    before = snapshot(tmp_path)
+    outcome = run_cli(["new", "svc", "-y", "--database", "sqlite"], tmp_path, capsys)
+    assert_one_line(
+        outcome,
+        1,
+        f"cannot create the template store {store_path}: {tmp_path / 'file'} is not a folder; "
+        "set ASYNCGEN_HOME to a folder you can write",
+    )
+    assert snapshot(tmp_path) == before
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder another user can reach (pytest's own tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="asyncgen-ro-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_read_only_home(shared_tmp: Path) -> None:
+    """chmod does not stop root, so as root the run drops to the `nobody` uid with setpriv."""
+    home = shared_tmp / "home"
+    home.mkdir()
+    home.chmod(0o555)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: no way to make a folder read-only")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = {key: value for key, value in os.environ.items() if key != "ASYNCGEN_HOME"} | {"HOME": str(home)}
+    args = [*prefix, sys.executable, "-m", "asyncgen", "new", "svc", "-y", "--database", "sqlite"]
+    done = subprocess.run(args, cwd=shared_tmp, env=env, capture_output=True, text=True, check=False)
+    if os.geteuid() == 0 and "No module named" in done.stderr:
+        pytest.skip(f"asyncgen is not importable as uid 65534: {done.stderr.strip()}")
+    store_path = home / ".asyncgen" / "templates"
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"asyncgen: error: cannot write the template store {store_path} ({home / '.asyncgen'}): "
+        "Permission denied; set ASYNCGEN_HOME to a folder you can write\n",
+    )
+    assert sorted(path.name for path in shared_tmp.rglob("*")) == ["home"]
+
+
+def test_store_lock_timing_out(
+    tmp_path: Path, asyncgen_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.2)
+    lock = asyncgen_home / "templates.lock"
+    with FileLock(str(lock)):  # another run, busy with the store
+        before = snapshot(tmp_path), snapshot(asyncgen_home)
+        outcome = run_cli(["new", "svc", "-y", "--database", "sqlite"], tmp_path, capsys)
+        after = snapshot(tmp_path), snapshot(asyncgen_home)
+    assert_one_line(
+        outcome,
+        1,
+        f"the template store is busy: waited 0.2 s for {lock}, which another asyncgen run holds; "
+        "let it finish, then run this again",
+    )
+    assert after == before
+
+
+@pytest.mark.parametrize("command", [["new", "fresh", "-y", "--database", "sqlite"], ["update", "svc"]])
+def test_packaged_templates_missing(
+    project: Path,
+    asyncgen_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """An install without its templates (a broken wheel or a partial copy of site-packages)."""
+    commit_answers(project, answers_text(asyncgen_home))
+    package = project.parent / "site-packages" / "asyncgen"
+    monkeypatch.setattr(store, "__file__", str(package / "store.py"))
+    before = contents(project.parent), snapshot(asyncgen_home)
+    outcome = run_cli(command, project.parent, capsys)
+    assert_one_line(
+        outcome,
+        1,
+        f"this asyncgen installation is broken: its templates are missing ({package / 'templates'} has "
+        "no copier.yml); reinstall it, e.g. `pip install --force-reinstall asyncgen`",
+    )
+    assert (contents(project.parent), snapshot(asyncgen_home)) == before
+    assert git(project, "status", "--porcelain") == ""
