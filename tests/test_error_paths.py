@@ -311,3 +311,14 @@ def test_packaged_templates_missing(
     )
     assert (contents(project.parent), snapshot(asyncgen_home)) == before
     assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("args", [["templates"], ["templates", "--json"]])
+def test_templates_is_a_listing_that_writes_nothing(
+    tmp_path: Path, asyncgen_home: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    outcome = run_cli(args, tmp_path, capsys)
+    assert outcome.code == 0, outcome.err
+    assert "fastapi" in outcome.out
+    assert list(asyncgen_home.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
