@@ -78,8 +78,9 @@ def test_newer_wheel_updates_projects_of_an_older_version(tmp_path: Path) -> Non
     shutil.rmtree(home / ".asyncgen")
     run("asyncgen", "update", "by-asyncgen", cwd=tmp_path, env=new)
 
+    # Again a fresh machine: generating any project readies the store (a listing would not).
     shutil.rmtree(home / ".asyncgen")
-    run("asyncgen", "templates", cwd=tmp_path, env=new)  # any asyncgen run readies the store
+    run("asyncgen", "new", "scratch", "--yes", "--database", "sqlite", cwd=tmp_path, env=new)
     run("copier", "update", "--defaults", cwd=tmp_path / "by-copier", env=new)
 
     for name in ("by-asyncgen", "by-copier"):

@@ -125,10 +125,8 @@ def templates(
 ) -> None:
     """List the frameworks and the options each template supports."""
     from asyncgen.catalog import catalog
-    from asyncgen.store import TemplateStore
 
-    TemplateStore.from_environment().ready()  # so a plain `copier update` works right after
-    entries = catalog()
+    entries = catalog()  # a listing: it writes nothing, the template store included
     if json_output:
         import json
 

@@ -4,7 +4,9 @@
     ├── UsageError         bad input on the command line or in an answers file (exit 2)
     ├── NoTerminalError    a question is left to ask but there is no terminal (exit 2)
     ├── Interrupted        Ctrl-C at a prompt or during generation (exit 130)
-    └── ConflictsError     an update left conflicts to resolve (exit 1)
+    ├── ConflictsError     an update left conflicts to resolve (exit 1)
+    └── StoreError         the template store cannot be made ready: not a folder, not
+                           writable, or locked by another run (exit 1)
 
 The CLI maps these to exit codes in exactly one place (`cli.main`); nothing else prints them.
 """
@@ -47,3 +49,7 @@ class ConflictsError(AsyncgenError):
             + " (edit out the <<<<<<< / >>>>>>> markers, then commit)"
         )
         self.files = files
+
+
+class StoreError(AsyncgenError):
+    pass

@@ -3,8 +3,8 @@
 copier records the store's path as `_src_path` and the tag as `_commit`, so a plain
 `copier update` in a generated project finds every template version offline. The store
 lives in the user's home (`~/.asyncgen/templates`, recorded with the `~` so it resolves for
-whoever runs the update) and is made ready on every run from the templates packaged with
-this asyncgen version.
+whoever runs the update) and is made ready, from the templates packaged with this asyncgen
+version, by every command that generates or updates a project (`new`, `update`, `add`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from pathlib import Path
 
 from asyncgen import __version__
 from asyncgen._git import git
+from asyncgen.errors import AsyncgenError, StoreError
 
 HOME_ENV = "ASYNCGEN_HOME"
 DEFAULT_HOME = "~/.asyncgen"
 _IGNORED = "__pycache__/\n*.py[co]\n"
+LOCK_TIMEOUT = 60.0  # seconds to wait for another run to finish with the store
 
 
 def packaged_templates() -> Path:
@@ -27,7 +29,10 @@ def packaged_templates() -> Path:
     for candidate in (here / "templates", here.parents[1] / "templates"):
         if (candidate / "copier.yml").is_file():
             return candidate
-    raise FileNotFoundError("asyncgen's templates are missing from this installation")
+    raise AsyncgenError(
+        f"this asyncgen installation is broken: its templates are missing ({here / 'templates'} "
+        "has no copier.yml); reinstall it, e.g. `pip install --force-reinstall asyncgen`"
+    )
 
 
 def packaged_history() -> Path:
@@ -68,16 +73,65 @@ class TemplateStore:
     def path(self) -> Path:
         return Path(self.src_path).expanduser()
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path.parent / "templates.lock"
+
     def ready(self, release: Release | None = None) -> str:
-        """Make sure the store holds the release (default: this asyncgen's); return its tag."""
-        from filelock import FileLock
+        """Make sure the store holds the release (default: this asyncgen's); return its tag.
+
+        Every way this can fail is a StoreError naming the path, with nothing written.
+        """
+        from filelock import FileLock, Timeout
 
         release = release or Release.packaged()
-        self.path.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.path.parent / "templates.lock"), timeout=60):
-            self._init()
-            self._fetch_history(packaged_history())
-            return self._tag(release.source, release.tag)
+        self._check_room()
+        self._make_folder(self.path.parent)
+        try:
+            with FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT):
+                self._make_folder(self.path)
+                self._init()
+                self._fetch_history(packaged_history())
+                return self._tag(release.source, release.tag)
+        except Timeout:
+            raise StoreError(
+                f"the template store is busy: waited {LOCK_TIMEOUT:g} s for {self.lock_path}, "
+                "which another asyncgen run holds; let it finish, then run this again"
+            ) from None
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    def _check_room(self) -> None:
+        """Refuse, before writing anything, a store path that a file stands in the way of."""
+        existing = next(path for path in (self.path, *self.path.parents) if path.exists())
+        if existing.is_dir():
+            return
+        if existing == self.path:
+            raise StoreError(
+                f"the template store {self.path} exists and is not a folder: "
+                f"move it away, or set {HOME_ENV} to another folder"
+            )
+        raise StoreError(
+            f"cannot create the template store {self.path}: {existing} is not a folder; "
+            f"set {HOME_ENV} to a folder you can write"
+        )
+
+    def _make_folder(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: OSError) -> StoreError:
+        where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != self.path else ""
+        return StoreError(
+            f"cannot write the template store {self.path}{where}: {exc.strerror or exc}; "
+            f"set {HOME_ENV} to a folder you can write"
+        )
+
+    def has(self, ref: str) -> bool:
+        """Whether the store holds this template version (as copier records it: v0.1.0)."""
+        return bool(git("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", cwd=self.path, check=False))
 
     def _init(self) -> None:
         if (self.path / ".git").is_dir():
