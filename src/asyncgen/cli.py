@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
+from asyncgen import __version__
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.frameworks import NAMES
 
 app = typer.Typer(
     help="Recommend an async Python framework and generate a production-ready service.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rendering it with rich costs 0.1 s of imports
 )
@@ -26,6 +26,22 @@ app = typer.Typer(
 AnswersOption = Annotated[
     Path | None, typer.Option("--answers", help="YAML or JSON answers to replay (same keys as the flags).")
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
 
 
 def _console(stderr: bool = False) -> Any:
