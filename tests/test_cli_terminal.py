@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -15,6 +18,9 @@ import pytest
 import shellingham
 
 from asyncgen import __version__
+from asyncgen.answers import TemplateAnswers
+from asyncgen.generate import Generation
+from asyncgen.update import change_answers
 
 from cli_helpers import run_cli
 
@@ -145,3 +151,59 @@ def test_bash_completion_completes_commands_in_a_real_bash(tmp_path: Path) -> No
     )
     assert completing.returncode == 0, completing.stderr
     assert completing.stdout.split() == ["recommend"]
+
+
+def test_generation_names_each_slow_step(tmp_path: Path) -> None:
+    recorder = Recorder()
+    answers = TemplateAnswers(project_name="svc", framework="fastapi", database="sqlite")
+    Generation(answers, tmp_path / "svc", step=recorder).run()
+    assert recorder.steps == STEPS_OF_NEW
+
+
+@pytest.mark.slow
+def test_changing_answers_names_each_slow_step(tmp_path: Path) -> None:
+    answers = TemplateAnswers(project_name="svc", framework="fastapi", database="sqlite")
+    project = Generation(answers, tmp_path / "svc").run()
+    recorder = Recorder()
+    change_answers(project, ["cache=none"], step=recorder)
+    assert recorder.steps == ["Preparing the template store", f"Re-rendering {project} with copier"]
+
+
+def test_piped_output_has_no_status_lines(tmp_path: Path) -> None:
+    # Even where FORCE_COLOR makes rich treat the pipe as a terminal.
+    env = os.environ | {"FORCE_COLOR": "1"}
+    done = subprocess.run([installed_asyncgen(), *NEW], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for step in STEPS_OF_NEW:
+        assert step not in done.stdout + done.stderr
+    assert "Created svc" in done.stdout
+
+
+def test_a_terminal_shows_each_step_as_a_status_line(tmp_path: Path) -> None:
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR", "TTY_INTERACTIVE"}}
+    try:
+        running = subprocess.Popen(
+            [installed_asyncgen(), *NEW],
+            cwd=tmp_path,
+            env=env | {"TERM": "xterm-256color"},
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+        )
+    finally:
+        os.close(terminal)
+    screen = b""
+    try:
+        while chunk := os.read(controller, 65536):
+            screen += chunk
+    except OSError:  # EIO: the terminal's last writer has gone
+        pass
+    finally:
+        os.close(controller)
+    assert running.wait(timeout=60) == 0, screen.decode(errors="replace")
+    shown = ANSI.sub("", screen.decode(errors="replace"))
+    for step in STEPS_OF_NEW:
+        assert f"{step}..." in shown, shown
+    assert "Created svc" in shown

@@ -15,6 +15,7 @@ import typer
 from asyncgen import __version__
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.frameworks import NAMES
+from asyncgen.progress import Step, quiet
 
 app = typer.Typer(
     help="Recommend an async Python framework and generate a production-ready service.",
@@ -84,7 +85,7 @@ def new(
         show_ranking=lambda ranking: _show_ranking(console, ranking),
     )
     plan = questionnaire.run(name, given)
-    project = Generation(plan.answers, destination).run()
+    project = Generation(plan.answers, destination, step=_steps(console)).run()
     console.print(f"Created {project} ({_summary(plan.answers)}). Next:")
     console.print(
         f"  cd {project} && uv sync && uv run pytest && uv run python -m {plan.answers.package_name}"
@@ -123,7 +124,8 @@ def templates(
     from asyncgen.catalog import catalog
     from asyncgen.store import TemplateStore
 
-    TemplateStore.from_environment().ready()  # so a plain `copier update` works right after
+    with _steps(_console())("Preparing the template store"):
+        TemplateStore.from_environment().ready()  # so a plain `copier update` works right after
     entries = catalog()
     if json_output:
         import json
@@ -152,8 +154,9 @@ def update(
     """Update a generated project to this asyncgen's templates (plain `copier update`)."""
     from asyncgen.update import update_project
 
-    update_project(directory)
-    _console().print(f"Updated {directory}: review with `git diff`, then commit.")
+    console = _console()
+    update_project(directory, step=_steps(console))
+    console.print(f"Updated {directory}: review with `git diff`, then commit.")
 
 
 @app.command()
@@ -173,8 +176,17 @@ def add(
     if len(rest) > 1 or (rest and arguments[-1] != rest[0]):
         raise UsageError(f"expected KEY=VALUE... [DIR], got {' '.join(arguments)!r}")
     directory = Path(rest[0]) if rest else Path(".")
-    change_answers(directory, changes)
-    _console().print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
+    console = _console()
+    change_answers(directory, changes, step=_steps(console))
+    console.print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
+
+
+def _steps(console: Any) -> Step:
+    """A status line naming each slow step on a terminal; nothing at all when output is piped."""
+    isatty = getattr(console.file, "isatty", None)
+    if not (console.is_interactive and isatty and isatty()):
+        return quiet
+    return lambda what: console.status(f"{what}...")
 
 
 def _given(answers_file: Path | None, flags: dict[str, str | None]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from asyncgen._git import conflicted_files, git, is_clean
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, transport_problem
 from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
+from asyncgen.progress import Step, quiet
 from asyncgen.store import Release, TemplateStore
 
 
@@ -16,25 +17,28 @@ def update_project(
     data: dict[str, Any] | None = None,
     store: TemplateStore | None = None,
     release: Release | None = None,
+    step: Step = quiet,
 ) -> None:
     """`copier update` with the store made ready first; `data` changes answers in place."""
     _check_updatable(directory)
-    (store or TemplateStore.from_environment()).ready(release)
+    with step("Preparing the template store"):
+        (store or TemplateStore.from_environment()).ready(release)
     from copier import VcsRef, run_update
     from copier.errors import CopierAnswersInterrupt, CopierError
 
     try:
-        run_update(
-            directory,
-            data=data or {},
-            # Changing answers re-renders the version the project is on; updating takes the newest.
-            vcs_ref=VcsRef.CURRENT if data else None,
-            defaults=True,
-            overwrite=True,
-            conflict="inline",
-            quiet=True,
-            unsafe=False,
-        )
+        with step(f"Re-rendering {directory} with copier" if data else f"Updating {directory} with copier"):
+            run_update(
+                directory,
+                data=data or {},
+                # Changing answers re-renders the version the project is on; updating takes the newest.
+                vcs_ref=VcsRef.CURRENT if data else None,
+                defaults=True,
+                overwrite=True,
+                conflict="inline",
+                quiet=True,
+                unsafe=False,
+            )
     except (KeyboardInterrupt, CopierAnswersInterrupt):
         raise Interrupted() from None
     except (CopierError, ValueError) as exc:
@@ -57,7 +61,11 @@ def _check_updatable(directory: Path) -> None:
 
 
 def change_answers(
-    directory: Path, changes: list[str], store: TemplateStore | None = None, release: Release | None = None
+    directory: Path,
+    changes: list[str],
+    store: TemplateStore | None = None,
+    release: Release | None = None,
+    step: Step = quiet,
 ) -> None:
     """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
     from asyncgen.questionnaire import ANSWER_KEYS, split_given
@@ -77,7 +85,7 @@ def change_answers(
     problem = transport_problem(combined["tasks"], combined["broker"], combined["cache"])
     if problem:
         raise UsageError(problem)
-    update_project(directory, data=data, store=store, release=release)
+    update_project(directory, data=data, store=store, release=release, step=step)
 
 
 def _recorded_answers(directory: Path) -> dict[str, Any]:
