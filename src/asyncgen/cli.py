@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
+from asyncgen import __version__
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
 from asyncgen.frameworks import NAMES
+from asyncgen.progress import Step, quiet
 
 app = typer.Typer(
     help="Recommend an async Python framework and generate a production-ready service.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rendering it with rich costs 0.1 s of imports
 )
@@ -26,6 +27,22 @@ app = typer.Typer(
 AnswersOption = Annotated[
     Path | None, typer.Option("--answers", help="YAML or JSON answers to replay (same keys as the flags).")
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
 
 
 def _console(stderr: bool = False) -> Any:
@@ -84,7 +101,7 @@ def new(
     if project_name != name:
         console.print(f"project name: {project_name} (package {package_of(project_name)})")
     plan = questionnaire.run(project_name, given)
-    generation = Generation(plan.answers, destination, plan=plan)
+    generation = Generation(plan.answers, destination, plan=plan, step=_steps(console))
     if dry_run:
         _show_preview(console, plan, destination, generation.preview(), json_output)
         return
@@ -154,8 +171,9 @@ def update(
     """Update a generated project to this asyncgen's templates (plain `copier update`)."""
     from asyncgen.update import update_project
 
-    update_project(directory)
-    _console().print(f"Updated {directory}: review with `git diff`, then commit.")
+    console = _console()
+    update_project(directory, step=_steps(console))
+    console.print(f"Updated {directory}: review with `git diff`, then commit.")
 
 
 @app.command()
@@ -175,8 +193,17 @@ def add(
     if len(rest) > 1 or (rest and arguments[-1] != rest[0]):
         raise UsageError(f"expected KEY=VALUE... [DIR], got {' '.join(arguments)!r}")
     directory = Path(rest[0]) if rest else Path(".")
-    change_answers(directory, changes)
-    _console().print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
+    console = _console()
+    change_answers(directory, changes, step=_steps(console))
+    console.print(f"Changed {', '.join(changes)} in {directory}: review with `git diff`, then commit.")
+
+
+def _steps(console: Any) -> Step:
+    """A status line naming each slow step on a terminal; nothing at all when output is piped."""
+    isatty = getattr(console.file, "isatty", None)
+    if not (console.is_interactive and isatty and isatty()):
+        return quiet
+    return lambda what: console.status(f"{what}...")
 
 
 def _given(answers_file: Path | None, flags: dict[str, str | None]) -> dict[str, Any]:

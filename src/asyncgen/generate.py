@@ -17,6 +17,7 @@ from asyncgen._git import commit_all, git
 from asyncgen.answers import TemplateAnswers
 from asyncgen.decision import FIRST_RECORD, write_first_record
 from asyncgen.errors import AsyncgenError, Interrupted, UsageError
+from asyncgen.progress import Step, quiet
 from asyncgen.store import Release, TemplateStore
 
 if TYPE_CHECKING:
@@ -38,20 +39,24 @@ class Generation:
     store: TemplateStore = field(default_factory=TemplateStore.from_environment)
     release: Release | None = None  # None: the templates packaged with this asyncgen
     plan: Plan | None = None  # the questionnaire's outcome: the project's first decision record
+    step: Step = quiet  # names each slow step; the CLI shows it on a terminal
 
     def run(self) -> Path:
         check_destination(self.destination)
-        tag = self.store.ready(self.release)
+        with self.step("Preparing the template store"):
+            tag = self.store.ready(self.release)
         created_parents = _missing_parents(self.destination)
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".asyncgen-", dir=self.destination.parent))
         try:
             project = staging / self.destination.name
-            self._render(project, tag)
+            with self.step(f"Rendering {self.answers.project_name} from templates {tag}"):
+                self._render(project, tag)
             if self.plan is not None:
                 write_first_record(project, self.plan, tag)
-            git("init", "-q", "-b", "main", cwd=project)
-            commit_all(project, f"Generate {self.answers.project_name} from asyncgen templates {tag}")
+            with self.step("Committing the project to a new git repository"):
+                git("init", "-q", "-b", "main", cwd=project)
+                commit_all(project, f"Generate {self.answers.project_name} from asyncgen templates {tag}")
             if self.destination.is_dir():
                 self.destination.rmdir()  # empty, checked above
             os.replace(project, self.destination)

@@ -10,6 +10,7 @@ from asyncgen._git import conflicted_files, git, is_clean
 from asyncgen._validation import validate_given
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, transport_problem
 from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
+from asyncgen.progress import Step, quiet
 from asyncgen.store import Release, TemplateStore
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -24,27 +25,30 @@ def update_project(
     data: dict[str, Any] | None = None,
     store: TemplateStore | None = None,
     release: Release | None = None,
+    step: Step = quiet,
 ) -> None:
     """`copier update` with the store made ready first; `data` changes answers in place."""
     recorded = _check_updatable(directory)
     store = store or TemplateStore.from_environment()
-    store.ready(release)
+    with step("Preparing the template store"):
+        store.ready(release)
     _check_version_known(directory, recorded, store)
     from copier import VcsRef, run_update
     from copier.errors import CopierAnswersInterrupt, CopierError
 
     try:
-        run_update(
-            directory,
-            data=data or {},
-            # Changing answers re-renders the version the project is on; updating takes the newest.
-            vcs_ref=VcsRef.CURRENT if data else None,
-            defaults=True,
-            overwrite=True,
-            conflict="inline",
-            quiet=True,
-            unsafe=False,
-        )
+        with step(f"Re-rendering {directory} with copier" if data else f"Updating {directory} with copier"):
+            run_update(
+                directory,
+                data=data or {},
+                # Changing answers re-renders the version the project is on; updating takes the newest.
+                vcs_ref=VcsRef.CURRENT if data else None,
+                defaults=True,
+                overwrite=True,
+                conflict="inline",
+                quiet=True,
+                unsafe=False,
+            )
     except (KeyboardInterrupt, CopierAnswersInterrupt):
         raise Interrupted() from None
     except (CopierError, ValueError) as exc:
@@ -79,7 +83,11 @@ def _check_version_known(directory: Path, recorded: dict[str, Any], store: Templ
 
 
 def change_answers(
-    directory: Path, changes: list[str], store: TemplateStore | None = None, release: Release | None = None
+    directory: Path,
+    changes: list[str],
+    store: TemplateStore | None = None,
+    release: Release | None = None,
+    step: Step = quiet,
 ) -> None:
     """`asyncgen add KEY=VALUE...`: re-render the project with changed answers, edits kept."""
     from asyncgen.questionnaire import ANSWER_KEYS, split_given
@@ -104,7 +112,7 @@ def change_answers(
 
     command = f"asyncgen add {' '.join(changes)}"
     try:
-        update_project(directory, data=data, store=store, release=release)
+        update_project(directory, data=data, store=store, release=release, step=step)
     except ConflictsError:
         add_change_record(directory, before, data, command)  # the answers did change
         raise
