@@ -9,7 +9,7 @@ import pytest
 from copier import run_copy
 from jinja2 import TemplateNotFound
 
-from asyncgen.frameworks import AVAILABLE
+from asyncgen.frameworks import AVAILABLE, BY_NAME
 
 from services import require_tool
 
@@ -110,7 +110,6 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
     assert framework_files() == {
         "framework.jinja",
         "app.py.jinja",
-        "__main__.py.jinja",
         "api/__init__.py.jinja",
         "api/errors.py.jinja",
         "api/health.py.jinja",
@@ -120,10 +119,15 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
 
 
 @pytest.mark.parametrize("framework", AVAILABLE)
-def test_a_framework_folder_holds_exactly_what_the_shared_tree_includes(framework: str) -> None:
+def test_a_framework_folder_holds_exactly_its_web_layer(framework: str) -> None:
     folder = TEMPLATES / framework
     held = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
-    assert held == framework_files()
+    # The server entry is the framework's own only where no shared one serves it.
+    server = re.search(r'set server = "(\w+)"', (folder / "framework.jinja").read_text())
+    assert server, f"{framework}/framework.jinja names no server"
+    assert server[1] == BY_NAME[framework].server
+    shared_entry = (TEMPLATES / "_servers" / f"{server[1]}.py.jinja").is_file()
+    assert held == framework_files() | (set() if shared_entry else {"__main__.py.jinja"})
 
 
 def test_a_framework_folder_missing_a_file_fails_the_render(tmp_path: Path) -> None:
