@@ -101,7 +101,8 @@ def test_templates_json(workdir: Path, capsys: pytest.CaptureFixture[str]) -> No
     entries = {entry["framework"]: entry for entry in json.loads(outcome.out)}
     assert entries["fastapi"]["available"] is True
     assert entries["fastapi"]["options"]["broker"] == ["rabbitmq", "nats", "kafka", "none"]
-    assert entries["litestar"]["available"] is False
+    assert entries["litestar"]["available"] is True
+    assert entries["sanic"]["available"] is False
 
 
 def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -116,9 +116,9 @@ def test_new_commits_the_decision_record_with_the_project(
     )
     assert git_lines(project, "status", "--porcelain") == []
     record = (project / "docs" / "adr" / "0001-framework-and-stack.md").read_text()
-    assert record.startswith("# 1. Use FastAPI with RabbitMQ and taskiq\n")
+    assert record.startswith("# 1. Use Litestar with RabbitMQ and taskiq\n")
     assert "(`needs_di_plugins`) | Yes: structure matters | the team |" in record
-    assert "| 1 | Litestar (template not yet available) | 8 |" in record
+    assert "| 1 | Litestar | 8 |" in record
     assert "| cache | `none` | nothing | the team |" in record
     assert "- `cache=none`: every read goes to the in-process item store" in record
     assert f"templates v{__version__}" in record

@@ -115,7 +115,7 @@ def test_input_running_out_is_a_clear_error(pipe: PipeInput) -> None:
         ({"framework": "django"}, r"^framework: 'django' is not one of fastapi, litestar"),
         (
             {"framework": "quart"},
-            r"^framework: the quart template is not available yet \(available: fastapi\)",
+            r"^framework: the quart template is not available yet \(available: fastapi, litestar",
         ),
         ({"priority": "speed"}, r"^priority: 'speed' is not one of"),
         ({"realtime": "maybe"}, r"^realtime: Input should be a valid boolean"),

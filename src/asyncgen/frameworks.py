@@ -40,7 +40,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "litestar",
         "Litestar",
-        available=False,
+        available=True,
         server="granian",
         gains=(
             "layered dependency injection, controllers, plugins and DTOs for larger applications",
