@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from asyncgen.frameworks import AVAILABLE
+
 from .helpers import render
 
 Answers = dict[str, str]
@@ -157,9 +159,10 @@ def mentions_of_what_is_missing(project: Path, answers: Answers) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("framework", AVAILABLE)
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=ids)
-def test_text_names_only_what_the_project_has(tmp_path: Path, answers: Answers) -> None:
-    project = render(tmp_path / "demo-service", **answers)
+def test_text_names_only_what_the_project_has(tmp_path: Path, answers: Answers, framework: str) -> None:
+    project = render(tmp_path / "demo-service", framework=framework, **answers)
     hits = mentions_of_what_is_missing(project, answers)
     assert not hits, "\n".join(hits)
 

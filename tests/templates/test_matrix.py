@@ -1,7 +1,8 @@
-"""Every pair of option values, generated and tested against the live services here.
+"""Every pair of option values, the framework included, generated and tested live here.
 
 A covering array: the fewest projects such that every pair of values of two options
-(database x cache, broker x tasks, ...) appears together in at least one project, built
+(framework x database, database x cache, broker x tasks, ...) appears together in at least
+one project, built
 greedily from the combinations the generator accepts (`asyncgen.answers.task_transport`).
 Each project runs its own suite against the real PostgreSQL, MariaDB, Redis, RabbitMQ and
 NATS named in its environment, so a silent fallback to an embedded default fails it.
@@ -18,14 +19,20 @@ import pytest
 
 from asyncgen._validation import choices_of
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport
+from asyncgen.frameworks import AVAILABLE
 
 from .helpers import nats_streams, rabbitmq_vhost, redis_database, render, run, throwaway_database
 
 Row = tuple[str, ...]
+KEYS = ("framework", *INFRA_KEYS)
+
+
+def choices() -> list[tuple[str, ...]]:
+    return [AVAILABLE, *(choices_of(TemplateAnswers, key) for key in INFRA_KEYS)]
 
 
 def valid(row: Row) -> bool:
-    options = dict(zip(INFRA_KEYS, row, strict=True))
+    options = dict(zip(KEYS, row, strict=True))
     return task_transport(options["tasks"], options["broker"], options["cache"]) is not None
 
 
@@ -35,7 +42,7 @@ def pairs_of(row: Row) -> set[tuple[int, str, int, str]]:
 
 def covering_array(tries: int = 30) -> list[Row]:
     """Greedy, best of a few seeded tie-break orders: small, and the same on every run."""
-    values = [choices_of(TemplateAnswers, key) for key in INFRA_KEYS]
+    values = choices()
     candidates = [row for row in itertools.product(*values) if valid(row)]
     everything = set().union(*(pairs_of(row) for row in candidates))
     best_rows: list[Row] | None = None
@@ -57,21 +64,25 @@ MATRIX = covering_array()
 
 
 def test_the_matrix_covers_every_possible_pair() -> None:
-    values = [choices_of(TemplateAnswers, key) for key in INFRA_KEYS]
+    values = choices()
     possible = set().union(*(pairs_of(r) for r in itertools.product(*values) if valid(r)))
     covered = set().union(*(pairs_of(row) for row in MATRIX))
     assert covered == possible
     assert all(valid(row) for row in MATRIX)
-    assert len(MATRIX) <= 18, "a covering array should stay near the 16-row minimum (4 x 4)"
+    assert len(MATRIX) <= 20, "a covering array should stay near the 16-row minimum (4 x 4)"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("row", MATRIX, ids=["-".join(row) for row in MATRIX])
 def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row) -> None:
-    database, cache, broker, tasks = row
-    project = render(tmp_path / "demo-service", database=database, cache=cache, broker=broker, tasks=tasks)
+    framework, database, cache, broker, tasks = row
+    project = render(
+        tmp_path / "demo-service", framework=framework, database=database, cache=cache, broker=broker, tasks=tasks
+    )
     run(["git", "init", "-q"], project)
     run(["uv", "sync", "-q"], project)
+    # Strict typing and lint hold for every option a framework is combined with.
+    run(["uv", "run", "--no-sync", "mypy"], project)
     # Names on the broker are this run's own, so nothing declared by another run interferes.
     namespace = f"matrix_{uuid.uuid4().hex[:12]}"
     env = {"BROKER_NAMESPACE": namespace, "TASK_QUEUE": f"{namespace}_tasks"}

@@ -41,15 +41,15 @@ OWNED = {
 }
 
 
-# Every available framework with every combination: each web layer has its own option guards.
-RENDERED = [{"framework": framework, **combination} for framework in AVAILABLE for combination in COMBINATIONS]
+# Every framework with every combination: each web layer guards its own option-specific code.
+RENDERS = [{"framework": framework, **combination} for framework in AVAILABLE for combination in COMBINATIONS]
 
 
-def ids(combination: dict[str, str]) -> str:
-    return "-".join(combination.values())
+def ids(answers: dict[str, str]) -> str:
+    return "-".join(answers.values())
 
 
-@pytest.fixture(scope="module", params=RENDERED, ids=ids)
+@pytest.fixture(scope="module", params=RENDERS, ids=ids)
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render(tmp_path_factory.mktemp("render") / "demo-service", **request.param)
 
