@@ -27,7 +27,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
         "fastapi",
         "FastAPI",
         available=True,
-        server="uvicorn",
+        server="granian",
         gains=(
             "the largest ecosystem and hiring pool of the async Python frameworks",
             "validation, serialisation and OpenAPI docs generated from type hints",
