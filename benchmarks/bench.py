@@ -2,7 +2,8 @@
 
     python benchmarks/bench.py              # everything
     python benchmarks/bench.py cli new      # only the generator's own timings
-    python benchmarks/bench.py http         # generated service vs a bare FastAPI app, side by side
+    python benchmarks/bench.py http         # each framework's generated service vs its bare app
+    python benchmarks/bench.py http --frameworks fastapi,litestar
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
 one run, and report the median of the rounds: ratios between apps are what to compare,
@@ -25,12 +26,16 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 CONNECTIONS = 64
 PACED_LUA = Path(__file__).with_name("paced.lua")
 
-BARE_FASTAPI = """\
+# The practical ceiling of each framework: a bare app with only the liveness route, served
+# by the same server (and options) as the framework's generated service.
+BARE_APPS = {
+    "fastapi": """\
 from fastapi import FastAPI
 
 app = FastAPI()
@@ -39,7 +44,74 @@ app = FastAPI()
 @app.get("/health/live")
 async def live() -> dict[str, str]:
     return {"status": "ok"}
-"""
+""",
+    "litestar": """\
+from litestar import Litestar, get
+
+
+@get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+app = Litestar([live])
+""",
+    "starlette": """\
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def live(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(routes=[Route("/health/live", live)])
+""",
+}
+
+
+def server_command(server: str, python: str, port: int) -> list[str]:
+    """How the bare app runs on `server`: the options the generated entries use."""
+    if server == "uvicorn":
+        return [
+            python,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+    if server == "granian":
+        return [
+            python,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--loop",
+            "uvloop",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "bare_app:app",
+        ]
+    raise ValueError(f"no bare-app command for server {server}")
+
+
+def run_module(python: str, package: str, port: int) -> list[str]:
+    """The generated service's own entry; it reads PORT from the environment."""
+    return [python, "-m", package]
 
 
 def median_seconds(run: Callable[[], None], times: int) -> float:
@@ -183,77 +255,80 @@ def median_row(samples: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
-def bench_http(work: Path, env: dict[str, str], rounds: int, seconds: int, live: bool) -> None:
-    sqlite = generated_project(work, env, "bench-svc", "--database", "sqlite")
-    (sqlite / "bare_app.py").write_text(BARE_FASTAPI)
-    python = str(sqlite / ".venv" / "bin" / "python")
+def bench_http(
+    work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int, live: bool
+) -> None:
+    """Per framework: its bare app, and its generated service's liveness and item reads."""
+    from asyncgen.frameworks import BY_NAME
+
     clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
-    uvicorn = [python, "-m", "uvicorn", "bare_app:app", "--loop", "uvloop", "--http", "httptools"]
-    targets: dict[str, Target] = {
-        "bare FastAPI /health/live": (
-            sqlite,
-            lambda port: [*uvicorn, "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            {},
-            "/health/live",
-        ),
-        "generated /health/live": (sqlite, lambda port: [python, "-m", "bench_svc"], {}, "/health/live"),
-    }
-    uncached_read = "generated GET /api/items/{id}, no cache (PostgreSQL only)"
-    if live:
-        cached = generated_project(work, env, "cached-svc", "--database", "postgresql", "--cache", "redis")
-        uncached = generated_project(work, env, "uncached-svc", "--database", "postgresql", "--cache", "none")
-        targets["generated GET /api/items/{id}, Redis cache hit (PostgreSQL behind)"] = (
-            cached,
-            lambda port: [str(cached / ".venv/bin/python"), "-m", "cached_svc"],
-            {
-                "DATABASE_URL": postgres_database(cached, "bench_cached"),
-                "REDIS_URL": "redis://127.0.0.1:6379/9",
-            },
-            None,
-        )
-        targets[uncached_read] = (
-            uncached,
-            lambda port: [str(uncached / ".venv/bin/python"), "-m", "uncached_svc"],
-            {"DATABASE_URL": postgres_database(uncached, "bench_uncached")},
-            None,
-        )
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    targets: dict[tuple[str, str], Target] = {}
+    for index, framework in enumerate(frameworks):
+        name = f"{framework}-svc"
+        options = ["--framework", framework, "--database", "postgresql" if live else "sqlite"]
+        project = generated_project(work, env, name, *options)
+        (project / "bare_app.py").write_text(BARE_APPS[framework])
+        python = str(project / ".venv" / "bin" / "python")
+        package = name.replace("-", "_")
+        server = BY_NAME[framework].server
+        targets[framework, "bare"] = (project, partial(server_command, server, python), {}, "/health/live")
+        service = partial(run_module, python, package)
+        targets[framework, "live"] = (project, service, {}, "/health/live")
+        if live:
+            database = {"DATABASE_URL": postgres_database(project, f"bench_{framework}")}
+            targets[framework, "cached"] = (
+                project,
+                service,
+                # A Redis database per framework: their item ids overlap.
+                database | {"REDIS_URL": f"redis://127.0.0.1:6379/{8 + index}"},
+                None,
+            )
+            targets[framework, "uncached"] = (project, service, database, None)
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in targets}
     for _ in range(rounds):
-        for name, target in targets.items():
-            results[name].append(measure(target, clean_env, seconds))
+        for key, target in targets.items():
+            results[key].append(measure(target, clean_env, seconds))
+    paced = {
+        framework: bench_paced(
+            targets[framework, "uncached"], clean_env, results[framework, "uncached"], rounds, seconds
+        )
+        for framework in (frameworks if live else [])
+    }
     print(
-        f"\nwrk -c{CONNECTIONS} unpaced, server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
+        f"\nwrk -c{CONNECTIONS}, server on core 0, wrk on core 1, median of {rounds} x {seconds} s;"
+        " ratios to the bare app of the same framework on the same server:"
     )
-    print("| target | requests/s | p99 ms | vs bare |")
-    print("|---|---:|---:|---:|")
-    bare, _ = median_row(results["bare FastAPI /health/live"])
-    for name, samples in results.items():
-        rps, p99 = median_row(samples)
-        print(f"| {name} | {rps:,.0f} | {p99:.1f} | {rps / bare:.2f}x |")
-    print("targets: generated /health/live >= 0.9x; Redis cache hit >= 0.6x; PostgreSQL-only p99 < 20 ms")
-    if live:
-        capacity, _ = median_row(results[uncached_read])
-        bench_paced(targets[uncached_read], clean_env, capacity, rounds, seconds)
+    print(
+        "| framework (server) | bare `/health/live` | generated `/health/live` | cached read (Redis) "
+        "| uncached read (PostgreSQL) | uncached p99 at half load |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for framework in frameworks:
+        bare, _ = median_row(results[framework, "bare"])
+        cells = [f"{bare:,.0f} rps"]
+        for kind in ("live", "cached", "uncached"):
+            if (framework, kind) not in results:
+                cells.append("-")
+                continue
+            rps, p99 = median_row(results[framework, kind])
+            cells.append(f"{rps:,.0f} rps ({rps / bare:.2f}x), p99 {p99:.1f} ms")
+        cells.append(f"{paced[framework]:.1f} ms" if framework in paced else "-")
+        print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
+    print("targets: generated /health/live >= 0.9x; cached read >= 0.6x; uncached p99 at half load < 20 ms")
 
 
-def bench_paced(target: Target, env: dict[str, str], capacity: float, rounds: int, seconds: int) -> None:
-    """p99 of the uncached read with the connections paced to shares of its capacity.
+def bench_paced(
+    target: Target, env: dict[str, str], unpaced: list[tuple[float, float]], rounds: int, seconds: int
+) -> float:
+    """p99 (ms) of the uncached read with the connections paced to half of its capacity.
 
     Unpaced, wrk keeps every connection's request in flight, so latency is connections /
-    throughput whatever the service does: that measures capacity. Paced runs measure the
+    throughput whatever the service does: that measures capacity. A paced run measures the
     latency a client sees at a given load.
     """
-    shares = (0.25, 0.5, 0.75)
-    samples: dict[float, list[tuple[float, float]]] = {share: [] for share in shares}
-    for _ in range(rounds):
-        for share in shares:
-            samples[share].append(measure(target, env, seconds, rate=share * capacity))
-    print(f"\nno cache (PostgreSQL only), {CONNECTIONS} connections paced by benchmarks/paced.lua:")
-    print("| offered load | requests/s | p99 ms |")
-    print("|---|---:|---:|")
-    for share, runs in samples.items():
-        rps, p99 = median_row(runs)
-        print(f"| {share:.0%} of capacity ({share * capacity:,.0f}/s) | {rps:,.0f} | {p99:.1f} |")
+    capacity, _ = median_row(unpaced)
+    samples = [measure(target, env, seconds, rate=capacity / 2) for _ in range(rounds)]
+    return median_row(samples)[1]
 
 
 def main() -> None:
@@ -264,6 +339,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
+    parser.add_argument("--frameworks", default="", help="comma-separated (default: every available one)")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
     if unknown := set(args.parts) - {"cli", "new", "http"}:
@@ -279,7 +355,10 @@ def main() -> None:
         if "new" in args.parts:
             bench_new(work, env)
         if "http" in args.parts:
-            bench_http(work, env, args.rounds, args.seconds, live=not args.no_live)
+            from asyncgen.frameworks import AVAILABLE
+
+            frameworks = args.frameworks.split(",") if args.frameworks else list(AVAILABLE)
+            bench_http(work, env, frameworks, args.rounds, args.seconds, live=not args.no_live)
 
 
 if __name__ == "__main__":
