@@ -4,6 +4,7 @@
     python benchmarks/bench.py cli new      # only the generator's own timings
     python benchmarks/bench.py http         # each framework's generated service vs its bare app
     python benchmarks/bench.py http --frameworks fastapi,litestar
+    python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
 one run, and report the median of the rounds: ratios between apps are what to compare,
@@ -31,6 +32,12 @@ from pathlib import Path
 
 CONNECTIONS = 64
 PACED_LUA = Path(__file__).with_name("paced.lua")
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# What each production server adds to a framework's dependencies (templates/<framework>/framework.jinja).
+SERVER_DEPENDENCIES = {
+    "uvicorn": ["uvicorn>=0.34", "uvloop>=0.21; sys_platform != 'win32'", "httptools>=0.6"],
+    "granian": ["granian[uvloop]>=2.8"],
+}
 
 # The practical ceiling of each framework: a bare app with only the liveness route, served
 # by the same server (and options) as the framework's generated service.
@@ -317,6 +324,71 @@ def bench_http(
     print("targets: generated /health/live >= 0.9x; cached read >= 0.6x; uncached p99 at half load < 20 ms")
 
 
+def template_with_server(dst: Path, framework: str, server: str) -> Path:
+    """A copy of templates/ whose `framework` is served by `server`; returns its root."""
+    shutil.copytree(TEMPLATES, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = dst / framework / "framework.jinja"
+    text = spec.read_text()
+    servers_packages = ("uvicorn", "uvloop", "httptools", "granian")
+    own = [
+        line.strip().rstrip(",")
+        for line in text.split("set dependencies = [", 1)[1].split("]", 1)[0].splitlines()
+        if line.strip() and not line.strip().strip("\"'").startswith(servers_packages)
+    ]
+    dependencies = ",\n".join(f"    {dep}" for dep in [*own, *map(repr, SERVER_DEPENDENCIES[server])])
+    title = re.search(r"{%- set title = .* %}\n", text)
+    assert title, f"{spec} names no title"
+    spec.write_text(
+        f'{title[0]}{{%- set server = "{server}" %}}\n{{%- set dependencies = [\n{dependencies},\n] -%}}\n'
+    )
+    return dst
+
+
+def bench_servers(work: Path, rounds: int, seconds: int) -> None:
+    """The generated FastAPI service on each production server, targets alternating per round."""
+    from copier import run_copy
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    answers = {"project_name": "server-svc", "framework": "fastapi", "database": "sqlite", "cache": "redis"}
+    targets: dict[str, Target] = {}
+    for server in SERVER_DEPENDENCIES:
+        template = template_with_server(work / f"templates-{server}", "fastapi", server)
+        project = work / f"svc-{server}"
+        run_copy(
+            str(template),
+            str(project),
+            data=answers | {"broker": "none", "tasks": "none"},
+            defaults=True,
+            quiet=True,
+        )
+        subprocess.run(["uv", "sync", "-q"], cwd=project, check=True)
+        command = [str(project / ".venv/bin/python"), "-m", "server_svc"]
+        database = {"DATABASE_URL": f"sqlite+aiosqlite:///{project}/bench.db"}
+        redis = {"REDIS_URL": "redis://127.0.0.1:6379/9"}
+        targets[f"{server} /health/live"] = (project, lambda port, c=command: c, database, "/health/live")
+        targets[f"{server} GET /api/items/{{id}} cache hit"] = (
+            project,
+            lambda port, c=command: c,
+            database | redis,
+            None,
+        )
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, target in targets.items():
+            results[name].append(measure(target, env, seconds))
+    print(f"\nFastAPI service per server, wrk -c{CONNECTIONS}, median of {rounds} x {seconds} s:")
+    print("| target | requests/s | p99 ms | granian / uvicorn (per round) |")
+    print("|---|---:|---:|---:|")
+    for name, samples in results.items():
+        rps, p99 = median_row(samples)
+        ratio = ""
+        if name.startswith("granian"):
+            uvicorn_samples = results[name.replace("granian", "uvicorn", 1)]
+            ratios = [g[0] / u[0] for g, u in zip(samples, uvicorn_samples, strict=True)]
+            ratio = f"{statistics.median(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})"
+        print(f"| {name} | {rps:,.0f} | {p99:.1f} | {ratio} |")
+
+
 def bench_paced(
     target: Target, env: dict[str, str], unpaced: list[tuple[float, float]], rounds: int, seconds: int
 ) -> float:
@@ -335,17 +407,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("parts", nargs="*", help="cli, new, http (default: all)")
+    parser.add_argument("parts", nargs="*", help="cli, new, http, servers (default: cli, new, http)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
     parser.add_argument("--frameworks", default="", help="comma-separated (default: every available one)")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http"}:
+    if unknown := set(args.parts) - {"cli", "new", "http", "servers"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
-        if shutil.which(tool) is None and (tool in ("asyncgen",) or "http" in args.parts):
+        if shutil.which(tool) is None and (tool in ("asyncgen",) or {"http", "servers"} & set(args.parts)):
             sys.exit(f"bench needs {tool} on PATH")
     with tempfile.TemporaryDirectory(prefix="asyncgen-bench-") as tmp:
         work = Path(tmp)
@@ -359,6 +431,8 @@ def main() -> None:
 
             frameworks = args.frameworks.split(",") if args.frameworks else list(AVAILABLE)
             bench_http(work, env, frameworks, args.rounds, args.seconds, live=not args.no_live)
+        if "servers" in args.parts:
+            bench_servers(work, args.rounds, args.seconds)
 
 
 if __name__ == "__main__":

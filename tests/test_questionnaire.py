@@ -7,6 +7,7 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from asyncgen.errors import Interrupted, UsageError
+from asyncgen.frameworks import AVAILABLE
 from asyncgen.questionnaire import Prompter, Questionnaire, questions_left
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
 
@@ -115,7 +116,7 @@ def test_input_running_out_is_a_clear_error(pipe: PipeInput) -> None:
         ({"framework": "django"}, r"^framework: 'django' is not one of fastapi, litestar"),
         (
             {"framework": "quart"},
-            r"^framework: the quart template is not available yet \(available: fastapi, litestar",
+            rf"^framework: the quart template is not available yet \(available: {', '.join(AVAILABLE)}\)",
         ),
         ({"priority": "speed"}, r"^priority: 'speed' is not one of"),
         ({"realtime": "maybe"}, r"^realtime: Input should be a valid boolean"),

@@ -27,7 +27,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
         "fastapi",
         "FastAPI",
         available=True,
-        server="uvicorn",
+        server="granian",
         gains=(
             "the largest ecosystem and hiring pool of the async Python frameworks",
             "validation, serialisation and OpenAPI docs generated from type hints",
@@ -76,7 +76,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "starlette",
         "Starlette",
-        available=False,
+        available=True,
         server="granian",
         gains=("a thin ASGI toolkit: every part of the request cycle is the team's own",),
         costs=("validation and OpenAPI docs are not built in: the project wires them itself",),

@@ -17,7 +17,7 @@ from services import require_service
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-def render(dst: Path, **answers: str) -> Path:
+def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:
     data: dict[str, Any] = {
         "project_name": "demo-service",
         "framework": "fastapi",
@@ -27,7 +27,7 @@ def render(dst: Path, **answers: str) -> Path:
         "tasks": "taskiq",
         **answers,
     }
-    run_copy(str(TEMPLATES), str(dst), data=data, defaults=True, quiet=True)
+    run_copy(str(template), str(dst), data=data, defaults=True, quiet=True)
     return dst
 
 
