@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from asyncgen.answers import TemplateAnswers
 from asyncgen.errors import ConflictsError, UsageError
+from asyncgen.frameworks import AVAILABLE, BY_NAME
 from asyncgen.generate import Generation
 from asyncgen.questionnaire import Questionnaire
 from asyncgen.store import Release, TemplateStore
@@ -237,3 +239,46 @@ def test_add_that_ends_in_conflicts_still_records_the_change(
     with pytest.raises(ConflictsError):
         change_answers(recorded, ["broker=kafka"], store=store)
     assert (recorded / ADR / "0002-use-kafka-as-broker.md").is_file()
+
+
+@pytest.mark.slow
+def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
+    store: TemplateStore, v1: Release, recorded: Path
+) -> None:
+    """FastAPI -> Litestar -> Starlette (then any other framework), the suite green after each."""
+    settings = recorded / "src" / "rec_svc" / "settings.py"
+    settings.write_text(settings.read_text() + "\n# the team's own note on settings\n")
+    (recorded / "src" / "rec_svc" / "pricing.py").write_text('"""The team\'s own module."""\n\nVAT = 0.2\n')
+    git(recorded, "add", "-A")
+    commit(recorded, "the team's edits")
+    steps = [name for name in ("litestar", "starlette") if name in AVAILABLE]
+    steps += [name for name in AVAILABLE if name not in (*steps, "fastapi")]
+    assert steps[:2] == ["litestar", "starlette"]
+    previous = "fastapi"
+    for number, framework in enumerate(steps, start=2):
+        change_answers(recorded, [f"framework={framework}"], store=store, release=v1)
+        assert yaml.safe_load((recorded / ".copier-answers.yml").read_text())["framework"] == framework
+        title = BY_NAME[framework].title
+        assert f"An async {title} service" in (recorded / "README.md").read_text()
+        assert f'"{framework}' in (recorded / "pyproject.toml").read_text()
+        record = next((recorded / ADR).glob(f"{number:04d}-*.md")).read_text()
+        assert title in record
+        assert settings.read_text().endswith("# the team's own note on settings\n")
+        assert (recorded / "src" / "rec_svc" / "pricing.py").is_file()
+        # The web layer left with its framework: nothing imports the one before.
+        sources = "\n".join(path.read_text() for path in (recorded / "src").rglob("*.py"))
+        assert not re.search(rf"^(from|import) {previous}\b", sources, re.MULTILINE), previous
+        previous = framework
+        sync = subprocess.run(["uv", "sync", "-q"], cwd=recorded, capture_output=True, text=True)
+        assert sync.returncode == 0, sync.stderr
+        git(recorded, "add", "-A")
+        commit(recorded, f"asyncgen add framework={framework}")
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "VIRTUAL_ENV"}
+        suite = subprocess.run(
+            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=recorded,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert suite.returncode == 0, f"after framework={framework}:\n{suite.stdout}\n{suite.stderr}"
