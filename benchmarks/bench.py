@@ -290,7 +290,14 @@ def bench_http(
                 database | {"REDIS_URL": f"redis://127.0.0.1:6379/{8 + index}"},
                 None,
             )
-            targets[framework, "uncached"] = (project, service, database, None)
+            # A project without the cache option: with it, an unset REDIS_URL still caches in process.
+            bare_reads = generated_project(work, env, f"{framework}-nocache", *options, "--cache", "none")
+            targets[framework, "uncached"] = (
+                bare_reads,
+                partial(run_module, str(bare_reads / ".venv" / "bin" / "python"), f"{framework}_nocache"),
+                {"DATABASE_URL": postgres_database(bare_reads, f"bench_{framework}_nocache")},
+                None,
+            )
     results: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in targets}
     for _ in range(rounds):
         for key, target in targets.items():
