@@ -68,6 +68,23 @@ ADR = Path("docs") / "adr"
 FIRST = ADR / "0001-framework-and-stack.md"
 
 
+def commit_and_test(project: Path, change: str) -> None:
+    """What a team does after `asyncgen add`: sync, commit (uv.lock included), run the suite."""
+    sync = subprocess.run(["uv", "sync", "-q"], cwd=project, capture_output=True, text=True)
+    assert sync.returncode == 0, sync.stderr
+    git(project, "add", "-A")
+    commit(project, change)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "VIRTUAL_ENV"}
+    suite = subprocess.run(
+        ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert suite.returncode == 0, f"after {change}:\n{suite.stdout}\n{suite.stderr}"
+
+
 def edit_notes(project: Path, replace: dict[int, str]) -> None:
     lines = (project / "NOTES.md").read_text().splitlines()
     for index, text in replace.items():
@@ -166,19 +183,7 @@ def test_add_each_dimension_and_the_project_still_passes(
         pyproject = (project / "pyproject.toml").read_text()
         if dependency:
             assert dependency in pyproject
-        sync = subprocess.run(["uv", "sync", "-q"], cwd=project, capture_output=True, text=True)
-        assert sync.returncode == 0, sync.stderr
-        git(project, "add", "-A")  # uv.lock included, as a team would commit it
-        commit(project, f"asyncgen add {change}")
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "VIRTUAL_ENV"}
-        suite = subprocess.run(
-            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert suite.returncode == 0, f"after {change}:\n{suite.stdout}\n{suite.stderr}"
+        commit_and_test(project, f"asyncgen add {change}")
     pyproject = (project / "pyproject.toml").read_text()
     assert "aio-pika" not in pyproject and "redis" not in pyproject and "taskiq" not in pyproject
     assert not (project / "src" / "live_svc" / "worker.py").exists()
@@ -269,16 +274,4 @@ def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
         sources = "\n".join(path.read_text() for path in (recorded / "src").rglob("*.py"))
         assert not re.search(rf"^(from|import) {previous}\b", sources, re.MULTILINE), previous
         previous = framework
-        sync = subprocess.run(["uv", "sync", "-q"], cwd=recorded, capture_output=True, text=True)
-        assert sync.returncode == 0, sync.stderr
-        git(recorded, "add", "-A")
-        commit(recorded, f"asyncgen add framework={framework}")
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "VIRTUAL_ENV"}
-        suite = subprocess.run(
-            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=recorded,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert suite.returncode == 0, f"after framework={framework}:\n{suite.stdout}\n{suite.stderr}"
+        commit_and_test(recorded, f"asyncgen add framework={framework}")
