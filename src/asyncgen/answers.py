@@ -150,10 +150,17 @@ def read_answers_file(path: Path) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            problem = str(exc).strip().splitlines()[0]
-            raise UsageError(f"answers file {path} is not valid YAML: {problem}") from None
+            raise UsageError(f"answers file {path} is not valid YAML: {yaml_problem(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise UsageError(f"answers file {path} must hold a mapping of keys to values")
     return {str(key): value for key, value in data.items()}
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parse error in one line, with where it is when PyYAML knows."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(exc).strip().splitlines()[0]

@@ -8,7 +8,7 @@ from typing import Any
 from asyncgen import __version__
 from asyncgen._git import conflicted_files, git, is_clean
 from asyncgen._validation import validate_given
-from asyncgen.answers import INFRA_KEYS, TemplateAnswers, transport_problem
+from asyncgen.answers import INFRA_KEYS, TemplateAnswers, transport_problem, yaml_problem
 from asyncgen.errors import AsyncgenError, ConflictsError, Interrupted, UsageError
 from asyncgen.progress import Step, quiet
 from asyncgen.store import Release, TemplateStore
@@ -137,7 +137,7 @@ def recorded_answers(directory: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text; {_RESTORE}") from None
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path} is not valid YAML ({_yaml_problem(exc)}); {_RESTORE}") from None
+        raise UsageError(f"{path} is not valid YAML ({yaml_problem(exc)}); {_RESTORE}") from None
     if recorded is None:
         raise UsageError(f"{path} is empty; {_RESTORE}")
     if not isinstance(recorded, dict):
@@ -160,10 +160,3 @@ def recorded_answers(directory: Path) -> dict[str, Any]:
     if problem:
         raise UsageError(f"{path}: {problem}")
     return combined
-
-
-def _yaml_problem(exc: Exception) -> str:
-    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
-    if problem and mark:
-        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
-    return str(exc).strip().splitlines()[0]
