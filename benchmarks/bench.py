@@ -63,6 +63,16 @@ async def live() -> dict[str, str]:
 
 app = Litestar([live])
 """,
+    "quart": """\
+from quart import Quart
+
+app = Quart(__name__)
+
+
+@app.get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+""",
     "starlette": """\
 from starlette.applications import Starlette
 from starlette.requests import Request

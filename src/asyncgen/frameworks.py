@@ -65,12 +65,16 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "quart",
         "Quart",
-        available=False,
-        server="hypercorn",
-        gains=("Flask's API, blueprints and idioms, made async: Flask code and Flask developers carry over",),
+        available=True,
+        server="granian",
+        gains=(
+            "Flask's API, blueprints and idioms, made async: Flask code and Flask developers carry over",
+            "validation and OpenAPI docs from pydantic models through quart-schema",
+        ),
         costs=(
             "the slowest request path of the seven measured here",
-            "Flask extensions that are not async do not work",
+            "Flask extensions do not carry over as they are: Flask-SQLAlchemy, Flask-Login and "
+            "Flask-CORS give way to async counterparts",
         ),
     ),
     Framework(

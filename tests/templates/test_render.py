@@ -102,11 +102,13 @@ def test_compose_file_is_valid(project: Path) -> None:
         assert f"*{anchor}" in text, f"YAML anchor &{anchor} is never used"
 
 
-def framework_files() -> set[str]:
-    """What the shared tree takes from the chosen framework's folder, as paths inside it."""
+def framework_files(optional: bool = False) -> set[str]:
+    """What the shared tree takes from the chosen framework's folder, as paths inside it:
+    the files every framework has, or (`optional`) those it may have (`ignore missing`)."""
     wanted = set()
     for path in (TEMPLATES / "project").rglob("*.jinja"):
-        wanted |= set(re.findall(r'(?:include|from) framework ~ "/([^"]+)"', path.read_text()))
+        found = re.findall(r'(?:include|from) framework ~ "/([^"]+)"( ignore missing)?', path.read_text())
+        wanted |= {name for name, missing in found if bool(missing) == optional}
     return wanted
 
 
@@ -120,6 +122,8 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
         "api/realtime.py.jinja",
         "items/routes.py.jinja",
     }
+    # A section of the README that only some frameworks have to say (Quart: coming from Flask).
+    assert framework_files(optional=True) == {"README.md.jinja"}
 
 
 @pytest.mark.parametrize("framework", AVAILABLE)
@@ -131,7 +135,14 @@ def test_a_framework_folder_holds_exactly_its_web_layer(framework: str) -> None:
     assert server, f"{framework}/framework.jinja names no server"
     assert server[1] == BY_NAME[framework].server
     shared_entry = (TEMPLATES / "_servers" / f"{server[1]}.py.jinja").is_file()
-    assert held == framework_files() | (set() if shared_entry else {"__main__.py.jinja"})
+    assert held - framework_files(optional=True) == framework_files() | (
+        set() if shared_entry else {"__main__.py.jinja"}
+    )
+
+
+def test_only_a_quart_readme_has_a_section_for_flask_developers(project: Path) -> None:
+    quart = "framework: quart" in (project / ".copier-answers.yml").read_text()
+    assert ("## Coming from Flask" in (project / "README.md").read_text()) == quart
 
 
 def test_a_framework_folder_missing_a_file_fails_the_render(tmp_path: Path) -> None:
