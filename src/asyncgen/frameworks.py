@@ -51,7 +51,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "sanic",
         "Sanic",
-        available=False,
+        available=True,
         server="sanic",
         gains=(
             "its own multi-worker server, built for throughput",
