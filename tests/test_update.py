@@ -250,7 +250,7 @@ def test_add_that_ends_in_conflicts_still_records_the_change(
 def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
     store: TemplateStore, v1: Release, recorded: Path
 ) -> None:
-    """FastAPI -> Litestar -> Starlette (then any other framework), the suite green after each."""
+    """FastAPI -> Litestar -> Starlette (then any other framework) -> FastAPI, the suite green after each."""
     settings = recorded / "src" / "rec_svc" / "settings.py"
     settings.write_text(settings.read_text() + "\n# the team's own note on settings\n")
     (recorded / "src" / "rec_svc" / "pricing.py").write_text('"""The team\'s own module."""\n\nVAT = 0.2\n')
@@ -259,6 +259,7 @@ def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
     steps = [name for name in ("litestar", "starlette") if name in AVAILABLE]
     steps += [name for name in AVAILABLE if name not in (*steps, "fastapi")]
     assert steps[:2] == ["litestar", "starlette"]
+    steps.append("fastapi")  # and back, so the last one's web layer leaves too
     previous = "fastapi"
     for number, framework in enumerate(steps, start=2):
         change_answers(recorded, [f"framework={framework}"], store=store, release=v1)
