@@ -63,6 +63,19 @@ async def live() -> dict[str, str]:
 
 app = Litestar([live])
 """,
+    # Plain Sanic: sanic-ext, installed with the generated service, would extend it by itself.
+    "sanic": """\
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
+
+app = Sanic("bare_app")
+app.config.AUTO_EXTEND = False
+
+
+@app.get("/health/live")
+async def live(request: Request) -> HTTPResponse:
+    return json({"status": "ok"})
+""",
     "quart": """\
 from quart import Quart
 
@@ -122,6 +135,19 @@ def server_command(server: str, python: str, port: int) -> list[str]:
             "--log-level",
             "warning",
             "bare_app:app",
+        ]
+    if server == "sanic":
+        # One process, as the generated entry runs with WEB_CONCURRENCY unset.
+        return [
+            python,
+            "-m",
+            "sanic",
+            "bare_app:app",
+            "--single-process",
+            "--port",
+            str(port),
+            "--no-access-logs",
+            "--no-motd",
         ]
     raise ValueError(f"no bare-app command for server {server}")
 

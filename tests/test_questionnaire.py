@@ -45,14 +45,14 @@ class Recorder(Prompter):
 
 
 def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
-    # priority: throughput (second choice); database: mysql (second); everything else default
-    requirements = [ENTER, DOWN + ENTER, *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 2)]
+    # team_background: dotnet (fourth choice); database: mysql (second); everything else default
+    requirements = [ENTER, ENTER, DOWN * 3 + ENTER, *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 3)]
     keys = [*requirements, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]
     pipe.send_text("".join(keys))
     said: list[str] = []
     plan = questionnaire(pipe, said).run("demo", {})
-    assert plan.requirements.priority == "throughput"
-    assert plan.ranking[0].framework == "sanic"
+    assert plan.requirements.team_background == "dotnet"
+    assert plan.ranking[0].framework == "blacksheep"
     assert plan.answers.model_dump() == {
         "project_name": "demo",
         "framework": "fastapi",
@@ -61,7 +61,9 @@ def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
         "broker": "rabbitmq",
         "tasks": "taskiq",
     }
-    assert said == ["sanic ranks first, but its template is not available yet: fastapi is the best available"]
+    assert said == [
+        "blacksheep ranks first, but its template is not available yet: fastapi is the best available"
+    ]
 
 
 def test_every_question_is_asked_in_order_when_nothing_is_given() -> None:

@@ -80,9 +80,10 @@ def test_questionnaire_in_a_real_terminal(terminal: Terminal, tmp_path: Path) ->
     terminal.wait_for("What are you building?")
     terminal.keys("Enter")
     terminal.wait_for("What matters most?")
-    terminal.keys("Down", "Enter")  # raw throughput
+    terminal.keys("Enter")
+    terminal.wait_for("What does the team know best?")
+    terminal.keys("Down", "Down", "Down", "Enter")  # .NET
     for prompt in (
-        "What does the team know best?",
         "How experienced is the team?",
         "Will you hire for this service",
         "automatic API docs",
@@ -96,7 +97,7 @@ def test_questionnaire_in_a_real_terminal(terminal: Terminal, tmp_path: Path) ->
         terminal.keys("Enter")
     screen = terminal.wait_for("Which framework?")
     assert "Recommended frameworks, best first" in screen
-    assert "sanic ranks first, but its template is not available yet" in screen
+    assert "blacksheep ranks first, but its template is not available yet" in screen
     assert "not yet available" in screen
     terminal.keys("Enter")
     terminal.wait_for("Database?")

@@ -51,14 +51,16 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "sanic",
         "Sanic",
-        available=False,
+        available=True,
         server="sanic",
         gains=(
-            "its own multi-worker server, built for throughput",
-            "WebSockets and Server-Sent Events built in",
+            "its own server, built for throughput: measured 1.4x the same app under granian here,"
+            " with a manager process for more serving processes",
+            "WebSockets built in, and streamed responses for Server-Sent Events",
         ),
         costs=(
-            "OpenAPI and validation through sanic-ext rather than from type hints alone",
+            "OpenAPI through sanic-ext, described beside each route rather than generated from"
+            " type hints; validation by the project's pydantic models, called in each handler",
             "its own server instead of the ASGI ecosystem's",
         ),
     ),

@@ -69,7 +69,10 @@ def test_the_matrix_covers_every_possible_pair() -> None:
     covered = set().union(*(pairs_of(row) for row in MATRIX))
     assert covered == possible
     assert all(valid(row) for row in MATRIX)
-    assert len(MATRIX) <= 20, "a covering array should stay near the 16-row minimum (4 x 4)"
+    # No array is smaller than the two largest options' value counts multiplied (5 frameworks x
+    # 4 databases: 20 rows); greedy construction stays within a quarter of that.
+    largest, second = sorted(map(len, values))[-2:]
+    assert len(MATRIX) <= 1.25 * largest * second
 
 
 @pytest.mark.slow

@@ -1,12 +1,16 @@
-"""Every production server entry (templates/_servers/) ends event streams on SIGTERM and exits 0.
+"""Every production server entry ends event streams on SIGTERM and exits 0.
 
-Each framework names its server; here FastAPI is rendered on each server in turn from a copy
-of the template, so an entry is tested even while no framework on this branch uses it.
+Each framework names its server; here FastAPI is rendered on each shared entry
+(templates/_servers/) in turn from a copy of the template, so an entry is tested even while
+no framework on this branch uses it. A framework's own server entry is tested in the modes
+test_generated_project.py does not run.
 """
 
 import re
+import select
 import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -64,4 +68,42 @@ def test_sigterm_ends_event_streams_and_exits_0(server: str, tmp_path: Path) -> 
         assert service.terminate(timeout=8) == 0
         while stream.recv(4096):  # the stream ends (chunked terminator, then EOF)
             pass
+        assert time.monotonic() - started < 5
+
+
+def wait_for_output(process: subprocess.Popen[bytes], marker: bytes, count: int, timeout: float = 30) -> None:
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + timeout, 0
+    while seen < count:
+        assert select.select([process.stdout], [], [], max(0, deadline - time.monotonic()))[0], (
+            f"{marker!r} seen {seen} of {count} times"
+        )
+        seen += marker in process.stdout.readline()
+
+
+def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -> None:
+    """WEB_CONCURRENCY=2: Sanic's manager process passes SIGTERM on to both serving processes."""
+    services = {"database": "none", "cache": "none", "broker": "none", "tasks": "none"}
+    project = render(tmp_path / "demo-service", framework="sanic", **services)
+    run(["uv", "sync", "-q"], project)
+
+    with Service(project, "demo_service", {"WEB_CONCURRENCY": "2"}) as service:
+        # A SIGTERM before Sanic 25.12's manager process has seen every serving process
+        # start leaves it spinning (sanic-org/sanic#2997); here it took under a second more
+        # than their "Worker ready" lines.
+        wait_for_output(service.process, b"Worker ready", 2)
+        time.sleep(1)
+        # The kernel spreads connections over both processes (SO_REUSEPORT).
+        streams = [socket.create_connection(("127.0.0.1", service.port), timeout=5) for _ in range(6)]
+        for stream in streams:
+            stream.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+            assert b": subscribed" in read_until(stream, b": subscribed")
+        assert service.post("/api/items", {"name": "two-processes", "price": 1})[0] == 201
+
+        started = time.monotonic()
+        assert service.terminate(timeout=8) == 0
+        for stream in streams:
+            with stream:
+                while stream.recv(4096):
+                    pass
         assert time.monotonic() - started < 5
