@@ -4,6 +4,7 @@
     python benchmarks/bench.py cli new      # only the generator's own timings
     python benchmarks/bench.py http         # each framework's generated service vs its bare app
     python benchmarks/bench.py http --frameworks fastapi,litestar
+    python benchmarks/bench.py http --record benchmarks/http.json   # also keep the medians as data
     python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
@@ -16,6 +17,7 @@ which is the latency a client sees under that load. Needs wrk, taskset and uv on
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -299,7 +301,13 @@ def median_row(samples: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench_http(
-    work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int, live: bool
+    work: Path,
+    env: dict[str, str],
+    frameworks: list[str],
+    rounds: int,
+    seconds: int,
+    live: bool,
+    record: Path | None = None,
 ) -> None:
     """Per framework: its bare app, and its generated service's liveness and item reads."""
     from asyncgen.frameworks import BY_NAME
@@ -338,6 +346,9 @@ def bench_http(
     for _ in range(rounds):
         for key, target in targets.items():
             results[key].append(measure(target, clean_env, seconds))
+    medians: dict[str, dict[str, tuple[float, float]]] = {framework: {} for framework in frameworks}
+    for (framework, kind), samples in results.items():
+        medians[framework][kind] = median_row(samples)
     paced = {
         framework: bench_paced(
             targets[framework, "uncached"], clean_env, results[framework, "uncached"], rounds, seconds
@@ -353,18 +364,62 @@ def bench_http(
         "| uncached read (PostgreSQL) | uncached p99 at half load |"
     )
     print("|---|---:|---:|---:|---:|---:|")
-    for framework in frameworks:
-        bare, _ = median_row(results[framework, "bare"])
+    for framework, rows in medians.items():
+        bare, _ = rows["bare"]
         cells = [f"{bare:,.0f} rps"]
         for kind in ("live", "cached", "uncached"):
-            if (framework, kind) not in results:
+            if kind not in rows:
                 cells.append("-")
                 continue
-            rps, p99 = median_row(results[framework, kind])
+            rps, p99 = rows[kind]
             cells.append(f"{rps:,.0f} rps ({rps / bare:.2f}x), p99 {p99:.1f} ms")
         cells.append(f"{paced[framework]:.1f} ms" if framework in paced else "-")
         print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
     print("targets: generated /health/live >= 0.9x; cached read >= 0.6x; uncached p99 at half load < 20 ms")
+    if "fastapi" in frameworks:
+        print_against_fastapi(medians)
+    if record:
+        record.write_text(json.dumps(recorded(medians, paced, rounds, seconds), indent=2) + "\n")
+        print(f"recorded in {record}")
+
+
+def print_against_fastapi(medians: dict[str, dict[str, tuple[float, float]]]) -> None:
+    """The generated services side by side: what a team choosing between them gets."""
+    from asyncgen.frameworks import BY_NAME
+
+    print("\nthe generated services, each as a ratio to the generated FastAPI service in this run:")
+    print("| framework (server) | `/health/live` | cached read (Redis) | uncached read (PostgreSQL) |")
+    print("|---|---:|---:|---:|")
+    for framework, rows in medians.items():
+        cells = []
+        for kind in ("live", "cached", "uncached"):
+            if kind not in rows:
+                cells.append("-")
+                continue
+            (rps, p99), (base_rps, base_p99) = rows[kind], medians["fastapi"][kind]
+            cells.append(f"{rps:,.0f} rps ({rps / base_rps:.2f}x), p99 {p99:.1f} ms ({p99 / base_p99:.2f}x)")
+        print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
+
+
+def half_load(paced: dict[str, float], framework: str) -> dict[str, float]:
+    return {"uncached_p99_at_half_load_ms": round(paced[framework], 1)} if framework in paced else {}
+
+
+def recorded(
+    medians: dict[str, dict[str, tuple[float, float]]], paced: dict[str, float], rounds: int, seconds: int
+) -> dict[str, object]:
+    """The run as data, for whatever reads measured figures (the recommendation's speed rules)."""
+    return {
+        "measured": time.strftime("%Y-%m-%d"),
+        "method": f"wrk -c{CONNECTIONS}, server on core 0, wrk on core 1, median of {rounds} x {seconds} s",
+        "frameworks": {
+            framework: {
+                **{kind: {"rps": round(rps), "p99_ms": round(p99, 1)} for kind, (rps, p99) in rows.items()},
+                **half_load(paced, framework),
+            }
+            for framework, rows in medians.items()
+        },
+    }
 
 
 def template_with_server(dst: Path, framework: str, server: str) -> Path:
@@ -455,6 +510,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
     parser.add_argument("--frameworks", default="", help="comma-separated (default: every available one)")
+    parser.add_argument("--record", type=Path, help="also write the HTTP medians to this JSON file")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
     if unknown := set(args.parts) - {"cli", "new", "http", "servers"}:
@@ -473,7 +529,8 @@ def main() -> None:
             from asyncgen.frameworks import AVAILABLE
 
             frameworks = args.frameworks.split(",") if args.frameworks else list(AVAILABLE)
-            bench_http(work, env, frameworks, args.rounds, args.seconds, live=not args.no_live)
+            live = not args.no_live
+            bench_http(work, env, frameworks, args.rounds, args.seconds, live, args.record)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
 
