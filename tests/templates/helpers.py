@@ -206,6 +206,17 @@ def _flush_redis_database(number: int) -> None:
     assert replies == b"+OK\r\n+OK\r\n", replies
 
 
+def _redis_databases_of_this_worker() -> list[int]:
+    """Database numbers 1-15, shared out among pytest-xdist's workers (all of them without it).
+
+    Runs in one worker never overlap, so a worker's own numbers are never in use twice; the
+    random pick among them keeps apart pytest sessions run side by side.
+    """
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return [n for n in range(1, 16) if (n - 1) % count == index] or [1 + index % 15]
+
+
 @contextmanager
 def redis_database(port: int = 6379) -> Iterator[str]:
     """A Redis database number emptied before and after the run; yields its REDIS_URL.
@@ -214,7 +225,7 @@ def redis_database(port: int = 6379) -> Iterator[str]:
     otherwise answer for a different item.
     """
     require_service("Redis", "127.0.0.1", 6379)
-    number = random.randint(1, 15)
+    number = random.choice(_redis_databases_of_this_worker())
     _flush_redis_database(number)
     try:
         yield f"redis://127.0.0.1:{port}/{number}"

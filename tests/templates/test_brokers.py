@@ -71,7 +71,7 @@ def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
     require_service("RabbitMQ", "127.0.0.1", 5672)
     project = generated(tmp_path, broker="rabbitmq", database="sqlite")
     run(["uv", "run", "--no-sync", "mypy"], project)
-    # The outbox migration on SQLite (PostgreSQL and MariaDB: test_real_services.py).
+    # The outbox migration on SQLite (PostgreSQL and MariaDB: test_matrix.py).
     sqlite_env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/migrations.db"}
     alembic = ["uv", "run", "--no-sync", "alembic"]
     run([*alembic, "upgrade", "head"], project, sqlite_env)
