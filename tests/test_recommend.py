@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
 from rich.console import Console
 
-from asyncgen import recommend
+from asyncgen import recommend, speed
 from asyncgen.display import ranking_table
+from asyncgen.frameworks import AVAILABLE, BY_NAME
 from asyncgen.frameworks import NAMES as FRAMEWORKS
 from asyncgen.recommend import RULES, Rule, best_available, rank
 from asyncgen.requirements import Requirements
+
+from conftest import REPO
 
 ALL = FRAMEWORKS
 
@@ -161,27 +165,86 @@ def test_every_rule_names_its_source() -> None:
         assert len(what.split()) >= 5, rule.source
 
 
-def test_measured_numbers_are_the_bare_app_tables() -> None:
-    """Every figure a rule quotes from the bare-app table is in that table, on its framework's row."""
-    rows = _bare_app_rows()
-    quoted = 0
-    for rule in RULES:
-        if not rule.source.startswith("measured: bare-app table"):
+RUN = json.loads((REPO / "src" / "asyncgen" / "measured.json").read_text())
+
+
+def _ratio(framework: str, kind: str, figure: str) -> float:
+    ours, fastapi = RUN["frameworks"][framework], RUN["frameworks"]["fastapi"]
+    if kind == "half load":
+        return ours["uncached_p99_at_half_load_ms"] / fastapi["uncached_p99_at_half_load_ms"]
+    return ours[kind][figure] / fastapi[kind][figure]
+
+
+def test_speed_rules_quote_the_recorded_run_of_the_generated_services() -> None:
+    """Every ratio a speed rule quotes is recomputed here from the recorded run's medians."""
+    labels = {"/health/live": "live", "cached read": "cached", "uncached PostgreSQL read": "uncached"}
+    labels["uncached read at half load"] = "half load"
+    speed_rules = [rule for rule in RULES if rule.key == "priority" and rule.source.startswith("measured")]
+    assert speed_rules
+    for rule in speed_rules:
+        (framework,) = rule.points
+        assert RUN["measured"] in rule.source
+        figure = "rps" if rule.value == "throughput" else "p99_ms"
+        quoted = dict(re.findall(r"([/\w][\w /]+?) (\d+\.\d\d)x", rule.source.split("FastAPI's: ")[1]))
+        assert {labels[name] for name in quoted} >= {"live", "cached", "uncached"}, rule.source
+        for name, ratio in quoted.items():
+            assert float(ratio) == pytest.approx(_ratio(framework, labels[name], figure), abs=0.0051), name
+
+
+def test_the_recorded_run_measured_every_framework_asyncgen_generates() -> None:
+    assert set(AVAILABLE) <= set(RUN["frameworks"])
+
+
+def test_speed_points_follow_the_ratios_of_the_run() -> None:
+    """The rules are the data's: a faster service in another run earns more, a slower one less."""
+    document = json.loads(json.dumps(RUN))
+    quart = document["frameworks"]["quart"]
+    for kind in ("live", "cached", "uncached"):
+        quart[kind]["rps"] = 3 * document["frameworks"]["fastapi"][kind]["rps"]
+        quart[kind]["p99_ms"] = 0.3 * document["frameworks"]["fastapi"][kind]["p99_ms"]
+    quart["uncached_p99_at_half_load_ms"] = (
+        0.3 * document["frameworks"]["fastapi"]["uncached_p99_at_half_load_ms"]
+    )
+    rules = {(rule.value, *rule.points): rule for rule in recommend.speed_rules(speed.parse(document))}
+    assert rules["throughput", "quart"].points == {"quart": 4}
+    assert rules["latency", "quart"].points == {"quart": 4}
+    assert "3.00x FastAPI's requests/s" in rules["throughput", "quart"].reason
+    shipped = {(rule.value, *rule.points): rule for rule in RULES if rule.source.startswith("measured: the")}
+    assert shipped["throughput", "quart"].points["quart"] < 0
+
+
+@pytest.mark.parametrize("priority", ["throughput", "latency"])
+def test_recommend_shows_the_measured_figure_behind_each_speed_reason(priority: str) -> None:
+    ranking = rank(Requirements(priority=priority), ALL)
+    shown = _shown(ranking)
+    run = speed.recorded_run()
+    for rec in ranking:
+        speed_reasons = [
+            reason
+            for reason in rec.reasons
+            if reason.split(" ", 1)[1].startswith(("raw throughput", "latency"))
+        ]
+        speed_reasons = [reason for reason in speed_reasons if "generated service" in reason]
+        if rec.framework not in run.frameworks or rec.framework == "fastapi":
+            assert not speed_reasons
             continue
-        for title, number, unit in re.findall(r"(\w+) (\d+(?:\.\d+)?)(k| ms)", rule.source):
-            figure = number + unit
-            assert re.search(rf"\b{re.escape(figure)}\b", rows[title.lower()]), (title, figure)
-            quoted += 1
-    assert quoted >= 12
+        ratios = run.throughput(rec.framework) if priority == "throughput" else run.latency(rec.framework)
+        figure = f"{speed.overall(ratios):.2f}x"
+        for reason in speed_reasons:
+            assert figure in reason
+            assert reason in shown
 
 
-def _bare_app_rows() -> dict[str, str]:
-    from conftest import REPO
-
+def test_readme_performance_table_is_the_recorded_run() -> None:
+    """The README's per-framework rows quote the same run the rules read."""
     readme = (REPO / "README.md").read_text()
-    table = readme.split("| framework | uvicorn (uvloop, httptools) |", 1)[1].split("\n\n", 1)[0]
-    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("|--")]
-    return {row.split("|")[1].strip().lower(): row for row in rows}
+    for framework, rows in RUN["frameworks"].items():
+        line = next(
+            line for line in readme.splitlines() if line.startswith(f"| {BY_NAME[framework].title} (")
+        )
+        for kind in ("live", "cached", "uncached"):
+            assert f"{rows[kind]['rps']:,} rps" in line, (framework, kind)
+        assert f"{rows['uncached_p99_at_half_load_ms']} ms" in line, framework
 
 
 def rule_table() -> list[str]:
@@ -196,8 +259,6 @@ def rule_table() -> list[str]:
 
 
 def test_readme_rule_table_is_rules() -> None:
-    from conftest import REPO
-
     lines = (REPO / "README.md").read_text().splitlines()
     start = lines.index("| when | points | reason | source |")
     end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))

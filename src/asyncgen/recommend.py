@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from asyncgen.frameworks import NAMES
+from asyncgen import speed
+from asyncgen.frameworks import BY_NAME, NAMES
 from asyncgen.requirements import Requirements
 
 
@@ -53,11 +54,75 @@ SEED_HIRING = (
     "seed: hiring and community health count, a niche framework may complicate hiring; "
     "FastAPI has the largest ecosystem"
 )
-# Ours: the bare-app table (README, "How the recommendation works", from FACTS.md's
-# "Bare-app throughput here") and what FACTS.md records of each framework, checked here.
-BARE_APP = "measured: bare-app table, fastest server each"
-P99 = "measured: bare-app table, p99 at 64 connections"
+# Ours: what FACTS.md records of each framework, checked here, and the generated services'
+# speed (asyncgen.speed).
 CHECKED = "measured: checked here on"
+
+
+# A ratio to the generated FastAPI service -> points: the first tier the ratio reaches.
+THROUGHPUT_TIERS = ((2.0, 4), (1.5, 3), (1.15, 2))  # requests/s: higher is better
+SLOW_THROUGHPUT = (0.8, -2)
+LATENCY_TIERS = ((0.5, 4), (0.7, 3), (0.9, 2))  # p99: lower is better
+SLOW_LATENCY = (1.25, -2)
+
+
+def _throughput_points(ratio: float) -> int:
+    if ratio <= SLOW_THROUGHPUT[0]:
+        return SLOW_THROUGHPUT[1]
+    return next((points for bound, points in THROUGHPUT_TIERS if ratio >= bound), 0)
+
+
+def _latency_points(ratio: float) -> int:
+    if ratio >= SLOW_LATENCY[0]:
+        return SLOW_LATENCY[1]
+    return next((points for bound, points in LATENCY_TIERS if ratio <= bound), 0)
+
+
+def _figures(ratios: dict[str, float]) -> str:
+    return ", ".join(f"{endpoint} {ratio:.2f}x" for endpoint, ratio in ratios.items())
+
+
+def speed_rules(run: speed.Run) -> tuple[Rule, ...]:
+    """A throughput and a latency rule per framework, from the run's ratios to FastAPI.
+
+    The reason quotes the framework's own figure, the source each endpoint's; a framework
+    that scores no points on a priority (FastAPI, the baseline, always) gets no rule for it.
+    """
+    measured = f"measured: the generated services side by side (bench.py http, {run.measured})"
+    rules = []
+    for name in run.frameworks:
+        if name == speed.BASELINE:
+            continue
+        title = BY_NAME[name].title
+        throughput = run.throughput(name)
+        if points := _throughput_points(speed.overall(throughput)):
+            rules.append(
+                Rule(
+                    "priority",
+                    "throughput",
+                    {name: points},
+                    f"raw throughput first: its generated service served {speed.overall(throughput):.2f}x"
+                    " FastAPI's requests/s",
+                    f"{measured}: {title}'s requests/s to FastAPI's: {_figures(throughput)}",
+                )
+            )
+        latency = run.latency(name)
+        if points := _latency_points(speed.overall(latency)):
+            rules.append(
+                Rule(
+                    "priority",
+                    "latency",
+                    {name: points},
+                    f"latency first: its generated service's p99 measured {speed.overall(latency):.2f}x"
+                    " FastAPI's",
+                    f"{measured}: {title}'s p99 to FastAPI's: {_figures(latency)}",
+                )
+            )
+    # Throughput's rules first, then latency's, each in catalogue order.
+    return tuple(sorted(rules, key=lambda rule: rule.value == "latency"))
+
+
+SPEED_RULES = speed_rules(speed.recorded_run())
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -78,48 +143,7 @@ RULES: tuple[Rule, ...] = (
         "raw throughput first: the pick for benchmark-proven throughput, its own server built for speed",
         SEED_SANIC,
     ),
-    Rule(
-        "priority",
-        "throughput",
-        {"blacksheep": 3, "aiohttp": 3, "starlette": 3},
-        "raw throughput first: the most requests/s measured here, 2.7x to 3.1x FastAPI",
-        f"{BARE_APP}: BlackSheep 47.0k req/s, aiohttp 41.1k, Starlette 41.0k; FastAPI 15.2k",
-    ),
-    Rule(
-        "priority",
-        "throughput",
-        {"sanic": 2, "litestar": 2},
-        "raw throughput first: about twice the requests/s of FastAPI here",
-        f"{BARE_APP}: Sanic 34.2k req/s, Litestar 30.6k; FastAPI 15.2k",
-    ),
-    Rule(
-        "priority",
-        "throughput",
-        {"quart": -2},
-        "raw throughput first: the fewest requests/s measured here, half of FastAPI",
-        f"{BARE_APP}: Quart 7.6k req/s; FastAPI 15.2k",
-    ),
-    Rule(
-        "priority",
-        "latency",
-        {"blacksheep": 4, "starlette": 4},
-        "latency first: the lowest p99 measured here",
-        f"{P99}: BlackSheep 2.4 ms, Starlette 2.6 ms (granian); FastAPI 8.4 ms (uvicorn)",
-    ),
-    Rule(
-        "priority",
-        "latency",
-        {"sanic": 3, "litestar": 3},
-        "latency first: p99 under 4 ms here",
-        f"{P99}: Sanic 3.7 ms (own server), Litestar 3.9 ms (granian); FastAPI 8.4 ms (uvicorn)",
-    ),
-    Rule(
-        "priority",
-        "latency",
-        {"quart": -2},
-        "latency first: the highest p99 measured here",
-        f"{P99}: Quart 34 ms (uvicorn); FastAPI 8.4 ms (uvicorn)",
-    ),
+    *SPEED_RULES,
     # Architecture
     Rule(
         "architecture",
