@@ -82,44 +82,44 @@ def _figures(ratios: dict[str, float]) -> str:
     return ", ".join(f"{endpoint} {ratio:.2f}x" for endpoint, ratio in ratios.items())
 
 
+# Per priority: the run's ratios for it, their points, and what the reason and source say.
+SPEED_PRIORITIES = (
+    (
+        "throughput",
+        speed.Run.throughput,
+        _throughput_points,
+        "raw throughput first: its generated service served {:.2f}x FastAPI's requests/s",
+        "requests/s",
+    ),
+    (
+        "latency",
+        speed.Run.latency,
+        _latency_points,
+        "latency first: its generated service's p99 measured {:.2f}x FastAPI's",
+        "p99",
+    ),
+)
+
+
 def speed_rules(run: speed.Run) -> tuple[Rule, ...]:
     """A throughput and a latency rule per framework, from the run's ratios to FastAPI.
 
     The reason quotes the framework's own figure, the source each endpoint's; a framework
     that scores no points on a priority (FastAPI, the baseline, always) gets no rule for it.
+    Throughput's rules come first, then latency's, each in the run's order.
     """
     measured = f"measured: the generated services side by side (bench.py http, {run.measured})"
     rules = []
-    for name in run.frameworks:
-        if name == speed.BASELINE:
-            continue
-        title = BY_NAME[name].title
-        throughput = run.throughput(name)
-        if points := _throughput_points(speed.overall(throughput)):
-            rules.append(
-                Rule(
-                    "priority",
-                    "throughput",
-                    {name: points},
-                    f"raw throughput first: its generated service served {speed.overall(throughput):.2f}x"
-                    " FastAPI's requests/s",
-                    f"{measured}: {title}'s requests/s to FastAPI's: {_figures(throughput)}",
+    for priority, ratios_of, points_for, reason, figure in SPEED_PRIORITIES:
+        for name in run.frameworks:
+            ratios = ratios_of(run, name)
+            if name != speed.BASELINE and (points := points_for(speed.overall(ratios))):
+                title = BY_NAME[name].title
+                source = f"{measured}: {title}'s {figure} to FastAPI's: {_figures(ratios)}"
+                rules.append(
+                    Rule("priority", priority, {name: points}, reason.format(speed.overall(ratios)), source)
                 )
-            )
-        latency = run.latency(name)
-        if points := _latency_points(speed.overall(latency)):
-            rules.append(
-                Rule(
-                    "priority",
-                    "latency",
-                    {name: points},
-                    f"latency first: its generated service's p99 measured {speed.overall(latency):.2f}x"
-                    " FastAPI's",
-                    f"{measured}: {title}'s p99 to FastAPI's: {_figures(latency)}",
-                )
-            )
-    # Throughput's rules first, then latency's, each in catalogue order.
-    return tuple(sorted(rules, key=lambda rule: rule.value == "latency"))
+    return tuple(rules)
 
 
 SPEED_RULES = speed_rules(speed.recorded_run())
