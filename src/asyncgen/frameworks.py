@@ -101,7 +101,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "aiohttp",
         "aiohttp",
-        available=False,
+        available=True,
         server="aiohttp",
         gains=("control of every aspect of the connection: its own HTTP server and client, not ASGI",),
         costs=(
