@@ -117,8 +117,9 @@ def test_input_running_out_is_a_clear_error(pipe: PipeInput) -> None:
     [
         ({"framework": "django"}, r"^framework: 'django' is not one of fastapi, litestar"),
         (
-            {"framework": "aiohttp"},
-            rf"^framework: the aiohttp template is not available yet \(available: {', '.join(AVAILABLE)}\)",
+            {"framework": "blacksheep"},
+            rf"^framework: the blacksheep template is not available yet"
+            rf" \(available: {', '.join(AVAILABLE)}\)",
         ),
         ({"priority": "speed"}, r"^priority: 'speed' is not one of"),
         ({"realtime": "maybe"}, r"^realtime: Input should be a valid boolean"),
