@@ -101,6 +101,16 @@ async def live(request: Request) -> JSONResponse:
 
 app = Starlette(routes=[Route("/health/live", live)])
 """,
+    "blacksheep": """\
+from blacksheep import Application, Response, json
+
+app = Application()
+
+
+@app.router.get("/health/live")
+async def live() -> Response:
+    return json({"status": "ok"})
+""",
     "aiohttp": """\
 from aiohttp import web
 

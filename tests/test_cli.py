@@ -33,7 +33,7 @@ def workdir(tmp_path: Path) -> Path:
         (["new", "svc", "-y", "--database", "oracle"], "database: 'oracle' is not one of"),
         (["new", "svc", "-y", "--broker", "zeromq"], "broker: 'zeromq' is not one of"),
         (["new", "svc", "-y", "--framework", "django"], "framework: 'django' is not one of"),
-        (["new", "svc", "-y", "--framework", "blacksheep"], "the blacksheep template is not available yet"),
+        (["new", "svc", "-y", "--framework", "aiohttp"], "the aiohttp template is not available yet"),
         (["new", "svc", "-y", "--dest", "taken"], "destination taken exists and is not empty"),
         (["new", "svc", "-y", "--answers", "missing.yml"], "cannot read answers file missing.yml"),
         (["new", "svc", "-y", "--answers", "bad.yml"], "answers file bad.yml is not valid YAML"),
@@ -104,7 +104,8 @@ def test_templates_json(workdir: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert entries["fastapi"]["options"]["broker"] == ["rabbitmq", "nats", "kafka", "none"]
     assert entries["litestar"]["available"] is True
     assert entries["sanic"]["available"] is True
-    assert entries["blacksheep"]["available"] is False
+    assert entries["blacksheep"]["available"] is True
+    assert entries["aiohttp"]["available"] is False
 
 
 def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

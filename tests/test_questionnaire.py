@@ -11,6 +11,7 @@ from asyncgen.frameworks import AVAILABLE
 from asyncgen.questionnaire import Prompter, Questionnaire, questions_left
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
 
+UP = "\x1b[A"
 DOWN = "\x1b[B"
 ENTER = "\r"
 
@@ -45,24 +46,32 @@ class Recorder(Prompter):
 
 
 def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
-    # team_background: dotnet (fourth choice); database: mysql (second); everything else default
-    requirements = [ENTER, ENTER, DOWN * 3 + ENTER, *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 3)]
+    # team_background: dotnet (fourth choice); connection_control (the last question): yes;
+    # database: mysql (second); everything else default
+    requirements = [
+        ENTER,
+        ENTER,
+        DOWN * 3 + ENTER,
+        *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 4),
+        UP + ENTER,
+    ]
     keys = [*requirements, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]
     pipe.send_text("".join(keys))
     said: list[str] = []
     plan = questionnaire(pipe, said).run("demo", {})
     assert plan.requirements.team_background == "dotnet"
-    assert plan.ranking[0].framework == "blacksheep"
+    assert plan.requirements.connection_control is True
+    assert plan.ranking[0].framework == "aiohttp"
     assert plan.answers.model_dump() == {
         "project_name": "demo",
-        "framework": "fastapi",
+        "framework": "blacksheep",
         "database": "mysql",
         "cache": "redis",
         "broker": "rabbitmq",
         "tasks": "taskiq",
     }
     assert said == [
-        "blacksheep ranks first, but its template is not available yet: fastapi is the best available"
+        "aiohttp ranks first, but its template is not available yet: blacksheep is the best available"
     ]
 
 

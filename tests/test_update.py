@@ -156,7 +156,7 @@ def test_add_changes_an_answer_and_keeps_edits(store: TemplateStore, v1: Release
         (["colour=blue"], "'colour' cannot be changed"),
         (["project_name=other"], "'project_name' cannot be changed"),
         (["broker=zeromq"], "broker: 'zeromq' is not one of"),
-        (["framework=blacksheep"], "the blacksheep template is not available yet"),
+        (["framework=aiohttp"], "the aiohttp template is not available yet"),
         (["broker=nats", "cache=none", "tasks=celery"], "tasks=celery needs broker=rabbitmq"),
     ],
 )
