@@ -101,6 +101,17 @@ async def live(request: Request) -> JSONResponse:
 
 app = Starlette(routes=[Route("/health/live", live)])
 """,
+    "aiohttp": """\
+from aiohttp import web
+
+
+async def live(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+app = web.Application()
+app.router.add_get("/health/live", live)
+""",
 }
 
 
@@ -151,6 +162,13 @@ def server_command(server: str, python: str, port: int) -> list[str]:
             "--no-access-logs",
             "--no-motd",
         ]
+    if server == "aiohttp":
+        # web.run_app on uvloop without access log or banner, as the generated entry runs it.
+        serve = (
+            "import uvloop; from aiohttp import web; from bare_app import app; "
+            f"web.run_app(app, port={port}, access_log=None, print=None, loop=uvloop.new_event_loop())"
+        )
+        return [python, "-c", serve]
     raise ValueError(f"no bare-app command for server {server}")
 
 

@@ -95,10 +95,16 @@ FRAMEWORKS: tuple[Framework, ...] = (
         "aiohttp",
         "aiohttp",
         server="aiohttp",
-        gains=("control of every aspect of the connection: its own HTTP server and client, not ASGI",),
+        gains=(
+            "control of every aspect of the connection: its own HTTP server and client, not ASGI",
+            "its own server (web.run_app on uvloop), native WebSockets, and Server-Sent Events"
+            " through aiohttp-sse",
+        ),
         costs=(
-            "no validation or OpenAPI built in: the project wires them itself",
+            "no validation or OpenAPI built in: handlers validate with the project's pydantic"
+            " models, and the project builds its OpenAPI document from them",
             "lower-level code than a higher-level framework, which most teams are better served by",
+            "not ASGI: ASGI servers and middleware do not apply",
         ),
     ),
 )

@@ -107,3 +107,37 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
                 while stream.recv(4096):
                     pass
         assert time.monotonic() - started < 5
+
+
+def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
+    """web.run_app: on_shutdown ends the SSE and WebSocket streams, then the process exits 0."""
+    project = render(tmp_path / "demo-service", framework="aiohttp", broker="none", tasks="none")
+    run(["uv", "sync", "-q"], project)
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db"}
+    with (
+        Service(project, "demo_service", env) as service,
+        socket.create_connection(("127.0.0.1", service.port), timeout=5) as events,
+        socket.create_connection(("127.0.0.1", service.port), timeout=5) as websocket,
+    ):
+        events.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        assert b": subscribed" in read_until(events, b": subscribed")
+        websocket.sendall(
+            b"GET /ws/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert b" 101 " in read_until(websocket, b"\r\n\r\n")
+        assert service.post("/api/items", {"name": "on-aiohttp", "price": 1})[0] == 201
+        assert b"event: item.created" in read_until(events, b'"name":"on-aiohttp"')
+        read_until(websocket, b'"name": "on-aiohttp"')
+
+        started = time.monotonic()
+        assert service.terminate(timeout=8) == 0
+        while events.recv(4096):  # the stream ends (chunked terminator, then EOF)
+            pass
+        closing = b""
+        while chunk := websocket.recv(4096):
+            closing += chunk
+        assert closing.startswith(b"\x88")  # a close frame: going away (1001)
+        assert closing[2:4] == (1001).to_bytes(2, "big")
+        assert time.monotonic() - started < 5
