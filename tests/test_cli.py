@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+
+from asyncgen.frameworks import BY_NAME, NAMES
 
 from cli_helpers import run_cli, snapshot
 
@@ -33,7 +36,6 @@ def workdir(tmp_path: Path) -> Path:
         (["new", "svc", "-y", "--database", "oracle"], "database: 'oracle' is not one of"),
         (["new", "svc", "-y", "--broker", "zeromq"], "broker: 'zeromq' is not one of"),
         (["new", "svc", "-y", "--framework", "django"], "framework: 'django' is not one of"),
-        (["new", "svc", "-y", "--framework", "aiohttp"], "the aiohttp template is not available yet"),
         (["new", "svc", "-y", "--dest", "taken"], "destination taken exists and is not empty"),
         (["new", "svc", "-y", "--answers", "missing.yml"], "cannot read answers file missing.yml"),
         (["new", "svc", "-y", "--answers", "bad.yml"], "answers file bad.yml is not valid YAML"),
@@ -78,9 +80,8 @@ def test_recommend_json_from_answers_file(workdir: Path, capsys: pytest.CaptureF
     assert outcome.code == 0
     ranking = json.loads(outcome.out)
     assert next(entry["framework"] for entry in ranking) == "quart"
-    assert set(ranking[0]) == {"framework", "score", "reasons", "available", "sources"}
-    assert ranking[0]["available"] is True
-    assert {entry["framework"] for entry in ranking if not entry["available"]} >= {"blacksheep"}
+    assert set(ranking[0]) == {"framework", "score", "reasons", "sources"}
+    assert {entry["framework"] for entry in ranking} == set(NAMES)
     assert any("Flask code base" in reason for reason in ranking[0]["reasons"])
     assert len(ranking[0]["sources"]) == len(ranking[0]["reasons"])
     assert any(source.startswith("seed: Quart for Flask code bases") for source in ranking[0]["sources"])
@@ -92,7 +93,7 @@ def test_recommend_table(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     (workdir / "req.yml").write_text("low_level_control: true\n")
     outcome = run_cli(["recommend", "--answers", "req.yml"], workdir, capsys)
     assert outcome.code == 0
-    assert "starlette" in outcome.out and "not yet available" in outcome.out
+    assert "starlette" in outcome.out
     assert "thin ASGI toolkit" in outcome.out
     assert "seed: Starlette for bespoke, low-level control of the request cycle" in outcome.out
 
@@ -100,12 +101,20 @@ def test_recommend_table(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_templates_json(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outcome = run_cli(["templates", "--json"], workdir, capsys)
     entries = {entry["framework"]: entry for entry in json.loads(outcome.out)}
-    assert entries["fastapi"]["available"] is True
-    assert entries["fastapi"]["options"]["broker"] == ["rabbitmq", "nats", "kafka", "none"]
-    assert entries["litestar"]["available"] is True
-    assert entries["sanic"]["available"] is True
-    assert entries["blacksheep"]["available"] is True
-    assert entries["aiohttp"]["available"] is False
+    assert list(entries) == list(NAMES)  # all seven, in catalogue order
+    for name, entry in entries.items():
+        assert entry["options"]["broker"] == ["rabbitmq", "nats", "kafka", "none"], name
+        assert entry["server"] == BY_NAME[name].server
+    assert entries["blacksheep"]["title"] == "BlackSheep"
+    assert entries["aiohttp"]["server"] == "aiohttp"
+
+
+def test_templates_table_lists_every_framework(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_cli(["templates"], workdir, capsys)
+    assert outcome.code == 0
+    for name in NAMES:
+        assert re.search(rf"^│ {name} +│", outcome.out, re.MULTILINE), name
+    assert "not yet" not in outcome.out
 
 
 def test_new_yes_takes_defaults(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,7 +244,7 @@ def test_dry_run_json_lists_the_files_of_the_options_chosen(
     assert preview["project"] == {"name": "my-svc", "package": "my_svc", "destination": "my-svc"}
     assert preview["answers"]["database"] == flags[1] and preview["answers"]["cache"] == flags[3]
     assert preview["requirements"]["architecture"] == "microservice"
-    assert preview["ranking"][0] == {**preview["ranking"][0], "framework": "fastapi", "available": True}
+    assert preview["ranking"][0]["framework"] == "fastapi"
     files = preview["files"]
     assert files == sorted(files)
     assert {".copier-answers.yml", "pyproject.toml", "src/my_svc/app.py"} <= set(files)

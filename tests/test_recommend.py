@@ -9,14 +9,12 @@ from rich.console import Console
 
 from asyncgen import recommend, speed
 from asyncgen.display import ranking_table
-from asyncgen.frameworks import AVAILABLE, BY_NAME
+from asyncgen.frameworks import BY_NAME
 from asyncgen.frameworks import NAMES as FRAMEWORKS
-from asyncgen.recommend import RULES, Rule, best_available, rank
+from asyncgen.recommend import RULES, Rule, rank
 from asyncgen.requirements import Requirements
 
 from conftest import REPO
-
-ALL = FRAMEWORKS
 
 # The seed article's own examples, as profiles: (answers, the winner, the seed sentence it rests on).
 SEED_PROFILES = {
@@ -64,7 +62,7 @@ SEED_PROFILES = {
 @pytest.mark.parametrize("profile", SEED_PROFILES)
 def test_the_seeds_examples_win_as_the_seed_says(profile: str) -> None:
     answers, winner, source = SEED_PROFILES[profile]
-    ranking = rank(Requirements(**answers), ALL)
+    ranking = rank(Requirements(**answers))
     assert ranking[0].framework == winner
     assert ranking[0].score > ranking[1].score, "a winning profile should not be a tie"
     assert source in ranking[0].sources
@@ -87,7 +85,7 @@ def test_every_framework_wins_a_seed_profile() -> None:
     ],
 )
 def test_one_answer_is_enough_for_the_seeds_clear_picks(answers: dict[str, object], winner: str) -> None:
-    assert rank(Requirements(**answers), ALL)[0].framework == winner
+    assert rank(Requirements(**answers))[0].framework == winner
 
 
 def _shown(ranking: list[recommend.Recommendation]) -> str:
@@ -97,14 +95,12 @@ def _shown(ranking: list[recommend.Recommendation]) -> str:
 
 
 def test_ranking_covers_every_framework_once() -> None:
-    ranking = rank(Requirements(), ("fastapi",))
+    ranking = rank(Requirements())
     assert sorted(rec.framework for rec in ranking) == sorted(FRAMEWORKS)
-    assert [rec.available for rec in ranking if rec.framework == "fastapi"] == [True]
-    assert all(not rec.available for rec in ranking if rec.framework != "fastapi")
 
 
 def test_ranking_is_sorted_and_ties_keep_catalogue_order() -> None:
-    ranking = rank(Requirements(priority="latency"), ALL)
+    ranking = rank(Requirements(priority="latency"))
     scores = [rec.score for rec in ranking]
     assert scores == sorted(scores, reverse=True)
     tied = [rec.framework for rec in ranking if rec.score == ranking[0].score]
@@ -113,7 +109,7 @@ def test_ranking_is_sorted_and_ties_keep_catalogue_order() -> None:
 
 def test_score_is_the_sum_of_its_reasons_and_each_has_a_source() -> None:
     profile = Requirements(priority="throughput", realtime=True, needs_di_plugins=True)
-    for rec in rank(profile, ALL):
+    for rec in rank(profile):
         assert rec.score == sum(int(reason.split()[0]) for reason in rec.reasons)
         assert len(rec.sources) == len(rec.reasons)
 
@@ -125,7 +121,7 @@ def _profile_for(key: str, value: object) -> Requirements:
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.key}={rule.value}:{next(iter(rule.points))}")
 def test_every_rule_moves_the_scores_it_names(rule: Rule) -> None:
     """Flipping a rule's answer on (from a profile where it is off) adds exactly its points."""
-    with_rule = {rec.framework: rec for rec in rank(_profile_for(rule.key, rule.value), ALL)}
+    with_rule = {rec.framework: rec for rec in rank(_profile_for(rule.key, rule.value))}
     for framework, points in rule.points.items():
         reasons = with_rule[framework].reasons
         assert f"{points:+d} {rule.reason}" in reasons
@@ -135,7 +131,7 @@ def test_every_rule_moves_the_scores_it_names(rule: Rule) -> None:
     # Any other value of the same key does not trigger it.
     field = Requirements.model_fields[rule.key]
     other = next(v for v in _values(field.annotation) if v != rule.value)
-    without = {rec.framework: rec for rec in rank(Requirements(**{rule.key: other}), ALL)}
+    without = {rec.framework: rec for rec in rank(Requirements(**{rule.key: other}))}
     for framework in rule.points:
         assert f"{rule.points[framework]:+d} {rule.reason}" not in without[framework].reasons
 
@@ -144,12 +140,6 @@ def _values(annotation: object) -> tuple[object, ...]:
     from typing import get_args
 
     return (True, False) if annotation is bool else get_args(annotation)
-
-
-def test_best_available_skips_missing_templates() -> None:
-    ranking = rank(Requirements(migrating_from_flask=True), ("fastapi",))
-    assert ranking[0].framework == "quart"
-    assert best_available(ranking).framework == "fastapi"
 
 
 def test_reasons_are_readable_sentences() -> None:
@@ -191,8 +181,8 @@ def test_speed_rules_quote_the_recorded_run_of_the_generated_services() -> None:
             assert float(ratio) == pytest.approx(_ratio(framework, labels[name], figure), abs=0.0051), name
 
 
-def test_the_recorded_run_measured_every_framework_asyncgen_generates() -> None:
-    assert set(AVAILABLE) <= set(RUN["frameworks"])
+def test_the_recorded_run_measured_every_framework() -> None:
+    assert set(FRAMEWORKS) <= set(RUN["frameworks"])
 
 
 def test_speed_points_follow_the_ratios_of_the_run() -> None:
@@ -215,7 +205,7 @@ def test_speed_points_follow_the_ratios_of_the_run() -> None:
 
 @pytest.mark.parametrize("priority", ["throughput", "latency"])
 def test_recommend_shows_the_measured_figure_behind_each_speed_reason(priority: str) -> None:
-    ranking = rank(Requirements(priority=priority), ALL)
+    ranking = rank(Requirements(priority=priority))
     shown = _shown(ranking)
     run = speed.recorded_run()
     for rec in ranking:

@@ -11,12 +11,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from asyncgen.errors import UsageError
-from asyncgen.frameworks import AVAILABLE
+from asyncgen.frameworks import NAMES
 
 
-def _available(name: str) -> str:
-    if name not in AVAILABLE:
-        raise ValueError(f"{name!r} is not one of {', '.join(AVAILABLE)}")
+def _known(name: str) -> str:
+    if name not in NAMES:
+        raise ValueError(f"{name!r} is not one of {', '.join(NAMES)}")
     return name
 
 
@@ -29,8 +29,7 @@ def _importable(name: str) -> str:
 ProjectName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"), AfterValidator(_importable)
 ]
-# The frameworks whose template folder exists; the recommendation ranks more (frameworks.py).
-Framework = Annotated[str, AfterValidator(_available)]
+Framework = Annotated[str, AfterValidator(_known)]  # frameworks.py's names
 Database = Literal["postgresql", "mysql", "sqlite", "none"]
 Cache = Literal["redis", "none"]
 Broker = Literal["rabbitmq", "nats", "kafka", "none"]

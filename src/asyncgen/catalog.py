@@ -1,4 +1,4 @@
-"""What `asyncgen templates` lists: every framework of the matrix and the options it supports."""
+"""What `asyncgen templates` lists: every framework and the options its template supports."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ def catalog() -> list[dict[str, Any]]:
     return [
         {
             "framework": framework.name,
-            "available": framework.available,
-            "options": options if framework.available else {},
+            "title": framework.title,
+            "server": framework.server,
+            "options": options,
         }
         for framework in FRAMEWORKS
     ]

@@ -152,14 +152,14 @@ def templates(
     from rich.table import Table
 
     table = Table(title="Templates")
-    for column in ("framework", "available", "database", "cache", "broker", "tasks"):
+    for column in ("framework", "server", "database", "cache", "broker", "tasks"):
         table.add_column(column)
     for entry in entries:
         options = entry["options"]
         table.add_row(
             entry["framework"],
-            "yes" if entry["available"] else "not yet",
-            *(", ".join(options.get(key, [])) for key in ("database", "cache", "broker", "tasks")),
+            entry["server"],
+            *(", ".join(options[key]) for key in ("database", "cache", "broker", "tasks")),
         )
     _console().print(table)
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from asyncgen.answers import INFRA_KEYS, task_transport
 from asyncgen.frameworks import BY_NAME
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS
-from asyncgen.recommend import best_available
 
 if TYPE_CHECKING:
     from asyncgen.questionnaire import Plan
@@ -247,7 +246,7 @@ def render_first_record(plan: Plan, version: str, day: datetime.date | None = No
         "|---:|---|---:|---|",
     ]
     for rank, rec in enumerate(plan.ranking, start=1):
-        name = BY_NAME[rec.framework].title + ("" if rec.available else " (template not yet available)")
+        name = BY_NAME[rec.framework].title
         reasons = "; ".join(rec.reasons) or "no rule applies"
         lines.append(f"| {rank} | {name} | {rec.score} | {reasons} |")
     lines += ["", "## Decision", "", *_framework_decision(plan), ""]
@@ -267,14 +266,8 @@ def render_first_record(plan: Plan, version: str, day: datetime.date | None = No
 
 def _framework_decision(plan: Plan) -> list[str]:
     chosen = BY_NAME[plan.answers.framework]
-    best = best_available(plan.ranking)
+    best = plan.ranking[0]
     lines: list[str] = []
-    top = plan.ranking[0]
-    if not top.available:
-        lines.append(
-            f"{BY_NAME[top.framework].title} ranks first, but its template is not available yet; "
-            f"{BY_NAME[best.framework].title} is the best available."
-        )
     if chosen.name == best.framework:
         accepted = ", accepted by the team" if "framework" in plan.answered else ""
         lines.append(f"Chosen: **{chosen.title}**, the recommendation (score {best.score}){accepted}.")

@@ -26,13 +26,14 @@ def ranking_table(ranking: list[Recommendation]) -> Group:
     table.add_column("score", justify="right")
     table.add_column("why")
     for place, rec in enumerate(ranking, start=1):
-        name = rec.framework if rec.available else f"{rec.framework}\n(not yet available)"
         lines = []
         for reason, source in zip(rec.reasons, rec.sources, strict=True):
             if source not in sources:
                 sources.append(source)
             lines.append(f"{escape(reason)} [dim]\\[{sources.index(source) + 1}][/dim]")
-        table.add_row(str(place), name, str(rec.score), "\n".join(lines) or "no requirement favours it")
+        table.add_row(
+            str(place), rec.framework, str(rec.score), "\n".join(lines) or "no requirement favours it"
+        )
     notes = [Text(f"[{number}] {source}", style="dim") for number, source in enumerate(sources, 1)]
     return Group(table, *notes)
 

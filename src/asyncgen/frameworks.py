@@ -1,9 +1,9 @@
 """The frameworks asyncgen knows: the one table every part of asyncgen reads.
 
-The recommendation ranks all of them; only those with a template folder
-(`templates/<name>/`, listed in `templates/copier.yml`'s `framework` choices) can be
-generated. A test keeps this table, copier.yml and the template folders equal. Adding a
-framework is a row here, its name in copier.yml, and its folder of web code.
+The recommendation ranks them and each has its template folder (`templates/<name>/`, listed
+in `templates/copier.yml`'s `framework` choices); a test keeps this table, copier.yml and
+the folders equal. Adding a framework is a row here, its name in copier.yml, and its folder
+of web code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 class Framework:
     name: str
     title: str
-    available: bool  # its template folder exists
     server: str  # the production server its projects run on (measured fastest for it here)
     gains: tuple[str, ...]  # what a team gets by choosing it (the decision record's consequences)
     costs: tuple[str, ...]  # what it gives up
@@ -26,7 +25,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "fastapi",
         "FastAPI",
-        available=True,
         server="granian",
         gains=(
             "the largest ecosystem and hiring pool of the async Python frameworks",
@@ -40,7 +38,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "litestar",
         "Litestar",
-        available=True,
         server="granian",
         gains=(
             "layered dependency injection, controllers, plugins and DTOs for larger applications",
@@ -51,7 +48,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "sanic",
         "Sanic",
-        available=True,
         server="sanic",
         gains=(
             "its own server, built for throughput: measured 1.4x the same app under granian here,"
@@ -67,7 +63,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "quart",
         "Quart",
-        available=True,
         server="granian",
         gains=(
             "Flask's API, blueprints and idioms, made async: Flask code and Flask developers carry over",
@@ -82,7 +77,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "starlette",
         "Starlette",
-        available=True,
         server="granian",
         gains=("a thin ASGI toolkit: every part of the request cycle is the team's own",),
         costs=("validation and OpenAPI docs are not built in: the project wires them itself",),
@@ -90,7 +84,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "blacksheep",
         "BlackSheep",
-        available=True,
         server="granian",
         gains=(
             "ASP.NET Core's shape: controllers that rodi's container builds per request, their "
@@ -107,7 +100,6 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "aiohttp",
         "aiohttp",
-        available=True,
         server="aiohttp",
         gains=(
             "control of every aspect of the connection: its own HTTP server and client, not ASGI",
@@ -125,4 +117,3 @@ FRAMEWORKS: tuple[Framework, ...] = (
 
 BY_NAME: dict[str, Framework] = {framework.name: framework for framework in FRAMEWORKS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
-AVAILABLE: tuple[str, ...] = tuple(framework.name for framework in FRAMEWORKS if framework.available)

@@ -16,9 +16,8 @@ from pydantic import ValidationError
 from asyncgen._validation import one_line, validate_given
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport, transport_problem
 from asyncgen.errors import Interrupted, UsageError
-from asyncgen.frameworks import AVAILABLE, NAMES
 from asyncgen.questions import INFRA_QUESTIONS, REQUIREMENT_QUESTIONS, Question
-from asyncgen.recommend import Recommendation, best_available, rank
+from asyncgen.recommend import Recommendation, rank
 from asyncgen.requirements import Requirements
 
 ANSWER_KEYS = ("framework", *INFRA_KEYS)
@@ -68,24 +67,11 @@ def split_given(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     unknown = sorted(set(given) - known)
     if unknown:
         raise UsageError(f"unknown key {unknown[0]!r} (known keys: {', '.join(sorted(known))})")
-    framework = given.get("framework")
-    if framework is not None:
-        _check_framework(str(framework))
     requirements = validate_given(
         Requirements, {k: v for k, v in given.items() if k in Requirements.model_fields}
     )
     answers = validate_given(TemplateAnswers, {k: v for k, v in given.items() if k in ANSWER_KEYS})
     return requirements, answers
-
-
-def _check_framework(name: str) -> None:
-    if name in AVAILABLE:
-        return
-    if name in NAMES:
-        raise UsageError(
-            f"framework: the {name} template is not available yet (available: {', '.join(AVAILABLE)})"
-        )
-    raise UsageError(f"framework: {name!r} is not one of {', '.join(NAMES)}")
 
 
 def questions_left(given: dict[str, Any]) -> list[str]:
@@ -110,7 +96,7 @@ class Questionnaire:
         given_requirements, given_answers = split_given(given)
         # A framework chosen up front needs no recommendation, so no requirement is asked.
         requirements = self.requirements(given_requirements, ask="framework" not in given_answers)
-        ranking = rank(requirements, AVAILABLE)
+        ranking = rank(requirements)
         framework = given_answers.get("framework") or self._choose_framework(ranking)
         infra = self._fill(INFRA_QUESTIONS[:-1], given_answers)
         infra["tasks"] = self._choose_tasks(given_answers.get("tasks"), infra["broker"], infra["cache"])
@@ -146,7 +132,7 @@ class Questionnaire:
     def ranking(self, given: dict[str, Any]) -> list[Recommendation]:
         """Only the requirement questions, then the ranking (`asyncgen recommend`)."""
         given_requirements, _ = split_given(given)
-        return rank(self.requirements(given_requirements), AVAILABLE)
+        return rank(self.requirements(given_requirements))
 
     def _fill(
         self, questions: tuple[Question, ...], given: dict[str, Any], ask: bool = True
@@ -163,19 +149,12 @@ class Questionnaire:
         return values
 
     def _choose_framework(self, ranking: list[Recommendation]) -> str:
-        best = best_available(ranking)
-        if ranking[0] is not best:
-            self.say(
-                f"{ranking[0].framework} ranks first, but its template is not available yet: "
-                f"{best.framework} is the best available"
-            )
+        best = ranking[0]
         if self.prompter is None:
             self.say(f"framework: {best.framework} (recommended, score {best.score})")
             return best.framework
         self.show_ranking(ranking)
-        choices = [
-            (f"{rec.framework} (score {rec.score})", rec.framework) for rec in ranking if rec.available
-        ]
+        choices = [(f"{rec.framework} (score {rec.score})", rec.framework) for rec in ranking]
         return str(self.prompter.choose("Which framework?", choices, best.framework))
 
 

@@ -280,7 +280,6 @@ class Recommendation:
     framework: str
     score: int
     reasons: tuple[str, ...]
-    available: bool
     sources: tuple[str, ...] = ()  # what each reason encodes, in the same order
 
     def as_dict(self) -> dict[str, Any]:
@@ -288,7 +287,6 @@ class Recommendation:
             "framework": self.framework,
             "score": self.score,
             "reasons": list(self.reasons),
-            "available": self.available,
             "sources": list(self.sources),
         }
 
@@ -297,8 +295,8 @@ def _applies(rule: Rule, requirements: Requirements) -> bool:
     return rule.value is None or getattr(requirements, rule.key) == rule.value
 
 
-def rank(requirements: Requirements, available: tuple[str, ...]) -> list[Recommendation]:
-    """Every framework of the matrix, best first; `available` marks those with a template."""
+def rank(requirements: Requirements) -> list[Recommendation]:
+    """Every framework of the matrix, best first."""
     fired: dict[str, list[tuple[int, Rule]]] = {name: [] for name in NAMES}
     for rule in RULES:
         if _applies(rule, requirements):
@@ -309,14 +307,9 @@ def rank(requirements: Requirements, available: tuple[str, ...]) -> list[Recomme
             name,
             sum(points for points, _ in fired[name]),
             tuple(f"{points:+d} {rule.reason}" for points, rule in fired[name]),
-            name in available,
             tuple(rule.source for _, rule in fired[name]),
         )
         for name in NAMES
     ]
     # sorted() is stable, so ties keep catalogue order.
     return sorted(ranking, key=lambda rec: -rec.score)
-
-
-def best_available(ranking: list[Recommendation]) -> Recommendation:
-    return next(rec for rec in ranking if rec.available)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from asyncgen.frameworks import AVAILABLE
+from asyncgen.frameworks import NAMES
 
 from .helpers import Service, render, request, run
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("framework", AVAILABLE)
+@pytest.mark.parametrize("framework", NAMES)
 def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
     project = render(tmp_path / "demo-service", framework=framework, database="sqlite", cache="redis")
     run(["git", "init", "-q"], project)

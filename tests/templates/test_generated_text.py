@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncgen.frameworks import AVAILABLE
+from asyncgen.frameworks import NAMES
 
 from .helpers import render
 
@@ -159,7 +159,7 @@ def mentions_of_what_is_missing(project: Path, answers: Answers) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("framework", AVAILABLE)
+@pytest.mark.parametrize("framework", NAMES)
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=ids)
 def test_text_names_only_what_the_project_has(tmp_path: Path, answers: Answers, framework: str) -> None:
     project = render(tmp_path / "demo-service", framework=framework, **answers)

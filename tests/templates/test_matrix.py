@@ -20,7 +20,7 @@ import pytest
 
 from asyncgen._validation import choices_of
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport
-from asyncgen.frameworks import AVAILABLE
+from asyncgen.frameworks import NAMES
 
 from .helpers import nats_streams, rabbitmq_vhost, redis_database, render, run, throwaway_database
 
@@ -29,7 +29,7 @@ KEYS = ("framework", *INFRA_KEYS)
 
 
 def choices() -> list[tuple[str, ...]]:
-    return [AVAILABLE, *(choices_of(TemplateAnswers, key) for key in INFRA_KEYS)]
+    return [NAMES, *(choices_of(TemplateAnswers, key) for key in INFRA_KEYS)]
 
 
 def valid(row: Row) -> bool:

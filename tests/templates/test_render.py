@@ -9,7 +9,7 @@ import pytest
 from copier import run_copy
 from jinja2 import TemplateNotFound
 
-from asyncgen.frameworks import AVAILABLE, BY_NAME
+from asyncgen.frameworks import NAMES, BY_NAME
 
 from services import require_tool
 
@@ -42,7 +42,7 @@ OWNED = {
 
 
 # Every framework with every combination: each web layer guards its own option-specific code.
-RENDERS = [{"framework": framework, **combination} for framework in AVAILABLE for combination in COMBINATIONS]
+RENDERS = [{"framework": framework, **combination} for framework in NAMES for combination in COMBINATIONS]
 
 
 def ids(answers: dict[str, str]) -> str:
@@ -134,7 +134,7 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
     }
 
 
-@pytest.mark.parametrize("framework", AVAILABLE)
+@pytest.mark.parametrize("framework", NAMES)
 def test_a_framework_folder_holds_exactly_its_web_layer(framework: str) -> None:
     folder = TEMPLATES / framework
     held = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
