@@ -145,6 +145,10 @@ def test_a_framework_folder_holds_exactly_its_web_layer(framework: str) -> None:
     shared_entry = (TEMPLATES / "_servers" / f"{server[1]}.py.jinja").is_file()
     assert held - framework_files(optional=True) == framework_files()
     assert ("__main__.py.jinja" in held) != shared_entry
+    # The interface the suite's harness drives: the shared ASGI one unless the folder brings its own.
+    interface = re.search(r'set interface = "(\w+)"', (folder / "framework.jinja").read_text())
+    assert interface, f"{framework}/framework.jinja names no interface"
+    assert interface[1] == "asgi" or "tests/harness.py.jinja" in held
 
 
 def test_only_a_quart_readme_has_a_section_for_flask_developers(project: Path) -> None:
