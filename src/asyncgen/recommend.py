@@ -113,12 +113,11 @@ def speed_rules(run: speed.Run) -> tuple[Rule, ...]:
     for priority, ratios_of, points_for, reason, figure in SPEED_PRIORITIES:
         for name in run.frameworks:
             ratios = ratios_of(run, name)
-            if name != speed.BASELINE and (points := points_for(speed.overall(ratios))):
+            overall = speed.overall(ratios)
+            if name != speed.BASELINE and (points := points_for(overall)):
                 title = BY_NAME[name].title
                 source = f"{measured}: {title}'s {figure} to FastAPI's: {_figures(ratios)}"
-                rules.append(
-                    Rule("priority", priority, {name: points}, reason.format(speed.overall(ratios)), source)
-                )
+                rules.append(Rule("priority", priority, {name: points}, reason.format(overall), source))
     return tuple(rules)
 
 
