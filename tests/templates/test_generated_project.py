@@ -57,3 +57,16 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
             started = time.monotonic()
             assert service.terminate(timeout=8) == 0
         assert time.monotonic() - started < 5
+
+    # Whoever logged it (the service, its server, a library), every line is one JSON object.
+    output = service.process.stdout.read().decode() if service.process.stdout else ""
+    lines = output.splitlines()
+    assert lines, "the service logged nothing"
+    assert [line for line in lines if not is_json_object(line)] == []
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
