@@ -10,7 +10,7 @@ services, because they are what a team gets, where a bare app's speed is only a 
 from __future__ import annotations
 
 import json
-import math
+import statistics
 from dataclasses import dataclass
 from importlib import resources
 
@@ -51,7 +51,7 @@ class Run:
 
 def overall(ratios: dict[str, float]) -> float:
     """One ratio for several: their geometric mean, as no endpoint outweighs another."""
-    return math.exp(sum(math.log(ratio) for ratio in ratios.values()) / len(ratios))
+    return statistics.geometric_mean(ratios.values())
 
 
 def parse(document: dict[str, object]) -> Run:
