@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from copier import run_copy
@@ -66,7 +66,9 @@ def request(url: str, method: str = "GET", body: Any = None, timeout: float = 5)
 class Service:
     """`python -m <package>` of a generated project, on a free port, stopped with SIGTERM."""
 
-    def __init__(self, project: Path, package: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, project: Path, package: str, env: dict[str, str] | None = None, stderr: IO[bytes] | None = None
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **(env or {}), "PORT": str(self.port)}
@@ -77,7 +79,7 @@ class Service:
             cwd=project,
             env=full_env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=stderr or subprocess.STDOUT,  # with stdout unless the test keeps it apart
         )
 
     def __enter__(self) -> "Service":
