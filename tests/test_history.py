@@ -139,3 +139,38 @@ def test_a_project_of_the_first_release_updates_across_the_layout_change(tmp_pat
         check=False,
     ).stdout.splitlines()
     assert differ == [f"Files {fresh}/src/old_svc/settings.py and {project}/src/old_svc/settings.py differ"]
+
+
+def update_commands(readme: str) -> list[list[str]]:
+    """The commands of a generated README's Update section, comments dropped."""
+    section = readme.split("\n## Update\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].split() for line in block.splitlines()]
+
+
+def test_the_readme_update_section_works_on_a_teammates_fresh_machine(tmp_path: Path) -> None:
+    """A clone on a machine where asyncgen never ran: no template store yet."""
+    env = {k: v for k, v in os.environ.items() if k != "ASYNCGEN_HOME"}
+    author = env | {"HOME": str(tmp_path / "author")}
+    run(sys.executable, "-m", "asyncgen", "new", "svc", "--yes", "--database", "sqlite", cwd=tmp_path, env=author)
+    teammate = env | {"HOME": str(tmp_path / "teammate")}
+    run("git", "clone", "-q", str(tmp_path / "svc"), str(tmp_path / "clone"), cwd=tmp_path, env=teammate)
+    clone = tmp_path / "clone"
+    copier_update = (sys.executable, "-m", "copier", "update", "--defaults")
+
+    # What the README warns of: plain copier finds no store here.
+    refused = run(*copier_update, cwd=clone, env=teammate, check=False)
+    assert refused.returncode != 0
+    assert "Local template must be a directory" in refused.stderr
+
+    update, change = update_commands((clone / "README.md").read_text())
+    assert update == ["asyncgen", "update"]
+    done = run(sys.executable, "-m", *update, cwd=clone, env=teammate)
+    assert "Traceback" not in done.stderr
+    assert run("git", "status", "--porcelain", cwd=clone, env=teammate).stdout == ""
+    # Once asyncgen has filled the store, plain copier update works too, as the README says.
+    run(*copier_update, cwd=clone, env=teammate)
+
+    assert change == ["asyncgen", "add", "cache=none"]
+    run(sys.executable, "-m", *change, cwd=clone, env=teammate)
+    assert yaml.safe_load((clone / ".copier-answers.yml").read_text())["cache"] == "none"

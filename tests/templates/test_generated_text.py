@@ -110,7 +110,7 @@ WHOLE_FILES = [
     ".dockerignore",
 ]
 # A README line that tells how to change an answer names the other choice on purpose.
-CHANGE_AN_ANSWER = re.compile(r"copier update --data \w+=")
+CHANGE_AN_ANSWER = re.compile(r"asyncgen add \w+=")
 
 
 def ids(answers: Answers) -> str:
