@@ -11,14 +11,19 @@ import itertools
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
@@ -86,17 +91,37 @@ def test_copier_renders_every_possible_combination(
     assert f"depends_on:\n      {transport}:" in compose
 
 
-# tasks, broker, cache, database: between them RabbitMQ, NATS and Redis carry the queue.
-LIVE = {
-    "taskiq-nats": ("taskiq", "nats", "none", "none"),
-    "dramatiq-rabbitmq": ("dramatiq", "rabbitmq", "none", "sqlite"),
-    "celery-redis": ("celery", "none", "redis", "sqlite"),
+# Every task library with every broker answer that gives its worker another environment, in
+# compose.yaml: the queue on the broker, or on Redis beside the broker's BROKER_URL (nats,
+# kafka) or with no BROKER_URL at all (none). Each with cache=redis and an SQLite file, so the
+# worker also gets REDIS_URL and DATABASE_URL, as compose hands them to it.
+LIVE_BROKERS = {
+    "taskiq": ("rabbitmq", "nats", "kafka", "none"),
+    "dramatiq": ("rabbitmq", "nats", "kafka", "none"),
+    "celery": ("rabbitmq", "nats", "kafka", "none"),
 }
+# The rows that also run the generated project's own suite against the live queue: one per
+# transport, enough to show the suite passes there, and cheaper than every row.
+RUN_SUITE = {("taskiq", "nats"), ("dramatiq", "rabbitmq"), ("celery", "none")}
 SERVICES = {
-    "rabbitmq": ("RabbitMQ", 5672, "amqp://guest:guest@127.0.0.1:5672/"),
-    "nats": ("NATS", 4222, "nats://127.0.0.1:4222"),
-    "redis": ("Redis", 6379, "redis://127.0.0.1:6379/{db}"),
+    "rabbitmq": ("RabbitMQ", 5672),
+    "nats": ("NATS", 4222),
+    "redis": ("Redis", 6379),
 }
+# Kafka carries only the web process's events here, and this machine has none: a Kafka row's
+# job is queued by the project's own client instead of a create, unless KAFKA_BOOTSTRAP
+# (host:port) names a Kafka to create against.
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP")
+# compose.yaml's addresses (service names, compose's own credentials) and where the same
+# things are on this machine. Anything else in the environment is kept as compose has it.
+COMPOSE_TO_LOCAL = {
+    "amqp://app:app@rabbitmq:5672/": "amqp://guest:guest@127.0.0.1:5672/",  # only guest here
+    "nats://nats:4222": "nats://127.0.0.1:4222",
+    "redis://redis:6379/0": "redis://127.0.0.1:6379/{redis_db}",
+    "kafka://kafka:9092": f"kafka://{KAFKA_BOOTSTRAP or '127.0.0.1:9092'}",
+    "sqlite+aiosqlite:////data/": "sqlite+aiosqlite:///{data}/",
+}
+COMPOSE_HOST = re.compile(r"[@/](postgres|mysql|redis|rabbitmq|nats|kafka):\d")
 # Remove what a run left on the transport: argv[1] is the queue name, argv[2] the URL.
 CLEANUP = {
     "nats": """
@@ -108,18 +133,53 @@ async def main():
 asyncio.run(main())
 """,
     "rabbitmq": """
-import sys, pika
-connection = pika.BlockingConnection(pika.URLParameters(sys.argv[2]))
-channel = connection.channel()
-for suffix in ("", ".DQ", ".XQ"):
-    channel.queue_delete(sys.argv[1] + suffix)
-connection.close()
+import importlib.util, sys
+queue, url = sys.argv[1:3]
+names = [queue + suffix for suffix in ("", ".DQ", ".XQ", ".dead_letter")]
+if importlib.util.find_spec("pika"):  # Dramatiq's client
+    import pika
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for name in names:
+        channel.queue_delete(name)
+    channel.exchange_delete(queue)
+    connection.close()
+elif importlib.util.find_spec("kombu"):  # Celery's
+    import kombu
+    with kombu.Connection(url) as connection:
+        for name in names:
+            connection.default_channel.queue_delete(name)
+        connection.default_channel.exchange_delete(queue)
+else:  # taskiq's
+    import asyncio, aio_pika
+    async def main():
+        connection = await aio_pika.connect(url)
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name)
+        await channel.exchange_delete(queue)
+        await connection.close()
+    asyncio.run(main())
 """,
     "redis": """
 import sys, redis
-redis.Redis.from_url(sys.argv[2]).flushdb()
+client = redis.Redis.from_url(sys.argv[2])
+for key in client.scan_iter(f"*{sys.argv[1]}*"):
+    client.delete(key)
 """,
 }
+# The job of a create, queued by the project's own client (as the web process would).
+ENQUEUE = f"""
+import asyncio, sys
+from {PACKAGE}.settings import Settings
+from {PACKAGE}.tasks import create_task_queue
+async def main():
+    queue = create_task_queue(Settings())
+    await queue.enqueue("process_item", item_id=int(sys.argv[1]))
+    await queue.close()
+    assert queue.sent == 1, "the queue did not take the job"
+asyncio.run(main())
+"""
 
 
 def log_events(path: Path) -> list[dict[str, Any]]:
@@ -144,79 +204,173 @@ def wait_for(path: Path, process: subprocess.Popen[bytes], match: dict[str, Any]
     pytest.fail(f"no {match} in the worker's output within {timeout}s:\n{path.read_text()}")
 
 
-# Each case as is; one more whose web process finds its queue away at the create and back a
+@pytest.fixture(scope="module")
+def project_for(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """A rendered and synced project per (tasks, broker), shared by this module's tests."""
+    made: dict[tuple[str, str], Path] = {}
+
+    def project(tasks: str, broker: str) -> Path:
+        if (tasks, broker) not in made:
+            path = render(
+                tmp_path_factory.mktemp(f"{tasks}-{broker}") / "demo-service",
+                database="sqlite",
+                cache="redis",
+                broker=broker,
+                tasks=tasks,
+            )
+            run(["git", "init", "-q"], path)
+            run(["uv", "sync", "-q"], path)
+            made[tasks, broker] = path
+        return made[tasks, broker]
+
+    return project
+
+
+def compose_environment(project: Path, data: Path) -> dict[str, str]:
+    """The worker service's environment in compose.yaml, pointed at this machine's services."""
+    worker = yaml.safe_load((project / "compose.yaml").read_text())["services"]["worker"]
+    assert "env_file" not in worker, "compose now reads an env_file: give the worker its contents too"
+    local = {
+        compose: here.format(redis_db=random.randint(1, 15), data=data)
+        for compose, here in COMPOSE_TO_LOCAL.items()
+    }
+    env = {}
+    for name, value in worker["environment"].items():
+        value = str(value)
+        for compose, here in local.items():
+            value = value.replace(compose, here)
+        assert not COMPOSE_HOST.search(value), f"{name}={value}: no stand-in here for compose's address"
+        env[name] = value
+    return env
+
+
+class Worker:
+    """`python -m demo_service.worker` of a project, in a process group of its own."""
+
+    def __init__(self, project: Path, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [str(project / ".venv" / "bin" / "python"), "-m", f"{PACKAGE}.worker"],
+                cwd=project,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # killpg reaches the processes it forks (Celery's pool)
+            )
+
+    def wait_for(self, match: dict[str, Any], timeout: float) -> float:
+        """Seconds until a JSON log line containing `match` shows; fails after timeout."""
+        return wait_for(self.log, self.process, match, timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@contextmanager
+def live_queue(project: Path, tasks: str, broker: str, data: Path) -> Iterator[dict[str, str]]:
+    """The environment compose gives the worker, on a queue of its own, removed afterwards."""
+    transport = task_transport(tasks, broker, "redis")
+    assert transport is not None
+    name, port = SERVICES[transport]
+    require_service(name, "127.0.0.1", port)
+    data.mkdir()
+    queue = f"asyncgen_{uuid.uuid4().hex[:12]}"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONUNBUFFERED": "1",  # as the image sets it
+        **compose_environment(project, data),
+        "TASK_QUEUE": queue,  # the one addition: a queue of this run's own
+    }
+    try:
+        yield env
+    finally:
+        url = env["REDIS_URL" if transport == "redis" else "BROKER_URL"]
+        cleanup = [str(project / ".venv" / "bin" / "python"), "-c", CLEANUP[transport], queue, url]
+        subprocess.run(cleanup, cwd=project, capture_output=True, timeout=30, check=False)
+
+
+def enqueue(project: Path, env: dict[str, str], item_id: int) -> None:
+    """Queue the job of a create with the project's own client, as its web process does."""
+    script = [str(project / ".venv" / "bin" / "python"), "-c", ENQUEUE, str(item_id)]
+    result = subprocess.run(
+        script, cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Each row as is; one more whose web process finds its queue away at the create and back a
 # second later: the send is retried, and the job still runs in the worker.
-CASES = [pytest.param(case, False, id=case) for case in LIVE] + [
-    pytest.param("celery-redis", True, id="celery-redis-queue-away-at-create")
-]
+ROWS = [
+    pytest.param(tasks, broker, False, id=f"{tasks}-{broker}")
+    for tasks, brokers in LIVE_BROKERS.items()
+    for broker in brokers
+] + [pytest.param("celery", "none", True, id="celery-none-queue-away-at-create")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("case", "queue_away"), CASES)
-def test_the_worker_runs_the_job_of_a_create(tmp_path: Path, case: str, queue_away: bool) -> None:
-    tasks, broker, cache, database = LIVE[case]
-    transport = task_transport(tasks, broker, cache)
-    assert transport is not None
-    name, port, url = SERVICES[transport]
-    require_service(name, "127.0.0.1", port)
+@pytest.mark.parametrize(("tasks", "broker", "queue_away"), ROWS)
+def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
+    project_for: Callable[[str, str], Path], tmp_path: Path, tasks: str, broker: str, queue_away: bool
+) -> None:
+    project = project_for(tasks, broker)
+    transport = task_transport(tasks, broker, "redis")
+    with live_queue(project, tasks, broker, tmp_path / "data") as env:
+        url_key = "REDIS_URL" if transport == "redis" else "BROKER_URL"
+        worker = Worker(project, env, tmp_path / "worker.log")
+        try:
+            worker.wait_for(
+                {"event": "worker.started", "transport": transport, "queue": env["TASK_QUEUE"]}, 30
+            )
+            if broker == "kafka" and KAFKA_BOOTSTRAP is None:
+                # The web process would publish its events to a Kafka this machine lacks.
+                enqueue(project, env, item_id=1)
+                took = worker.wait_for({"event": "item.processed", "item_id": 1}, 15)
+            else:
+                took = create_through_the_web_process(project, env, url_key, worker, queue_away)
+            print(f"{tasks}-{broker}: job ran in the worker {took:.2f}s after it was queued")
 
-    project = render(tmp_path / "demo-service", database=database, cache=cache, broker=broker, tasks=tasks)
-    run(["git", "init", "-q"], project)
-    run(["uv", "sync", "-q"], project)
+            worker.process.send_signal(signal.SIGTERM)
+            assert worker.process.wait(timeout=20) == 0, worker.log.read_text()
+            assert any(event["event"] == "worker.stopped" for event in log_events(worker.log))
+        finally:
+            worker.kill()
 
-    queue = f"asyncgen_{uuid.uuid4().hex[:12]}"
-    url = url.format(db=random.randint(1, 15))
-    env = {
-        "TASK_QUEUE": queue,
-        "LOG_LEVEL": "INFO",
-        "REDIS_URL" if transport == "redis" else "BROKER_URL": url,
-    }
-    if database == "sqlite":  # one file, shared by the web process and the worker
-        env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+        if (tasks, broker) in RUN_SUITE and not queue_away:
+            # The generated suite passes with the queue on the real transport too.
+            run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
 
-    # The worker always reaches the queue; with queue_away the web process goes through a
-    # proxy that starts listening only after the create.
+
+def create_through_the_web_process(
+    project: Path, env: dict[str, str], url_key: str, worker: Worker, queue_away: bool
+) -> float:
+    """Create an item over HTTP; seconds until its job ran in the worker.
+
+    With queue_away the web process reaches the queue through a proxy that starts letting
+    connections through only a second after the create.
+    """
+    port = urlsplit(env[url_key]).port
+    assert port is not None
     proxy = TcpProxy(port)
     web_env = dict(env)
     if queue_away:
-        url_key = "REDIS_URL" if transport == "redis" else "BROKER_URL"
-        web_env[url_key] = url.replace(f":{port}", f":{proxy.port}")
-    worker_log = tmp_path / "worker.log"
-    with worker_log.open("wb") as output:
-        worker = subprocess.Popen(
-            ["uv", "run", "--no-sync", "python", "-m", f"{PACKAGE}.worker"],
-            cwd=project,
-            env={**{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so a failed run can kill uv and the worker under it
-        )
+        web_env[url_key] = env[url_key].replace(f":{port}", f":{proxy.port}")
     try:
-        wait_for(worker_log, worker, {"event": "worker.started", "transport": transport, "queue": queue}, 30)
         with Service(project, PACKAGE, web_env) as service:
             status, item = service.post("/api/items", {"name": "queued", "price": 1})
             assert status == 201, item
             if queue_away:
                 time.sleep(1)
                 proxy.restore()
-            took = wait_for(worker_log, worker, {"event": "item.processed", "item_id": item["id"]}, 15)
+            took = worker.wait_for({"event": "item.processed", "item_id": item["id"]}, 15)
             assert service.terminate() == 0
             web_output = service.process.stdout.read().decode() if service.process.stdout else ""
-        assert "item.processed" not in web_output  # it ran in the worker, not the web process
-        assert ("task.enqueue_retry" in web_output) == queue_away, web_output
-        assert "task.enqueue_failed" not in web_output, web_output
-        print(f"{case}: job ran in the worker {took:.2f}s after the create")
-
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=20) == 0, worker_log.read_text()
-        assert any(event["event"] == "worker.stopped" for event in log_events(worker_log))
-
-        # The generated suite passes with the queue on the real transport too.
-        run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     finally:
         proxy.cut()
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        cleanup = ["uv", "run", "--no-sync", "python", "-c", CLEANUP[transport], queue, url]
-        subprocess.run(cleanup, cwd=project, capture_output=True, timeout=30, check=False)
+    assert "item.processed" not in web_output  # it ran in the worker, not the web process
+    assert ("task.enqueue_retry" in web_output) == queue_away, web_output
+    assert "task.enqueue_failed" not in web_output, web_output
+    return took
