@@ -374,3 +374,106 @@ def create_through_the_web_process(
     assert ("task.enqueue_retry" in web_output) == queue_away, web_output
     assert "task.enqueue_failed" not in web_output, web_output
     return took
+
+
+# Put on PYTHONPATH, this makes the worker's process_item slow and leaves a mark when it
+# starts and when it ends: the templates stay as they are.
+SLOW_JOB = f"""
+import asyncio, os
+from pathlib import Path
+from {PACKAGE}.tasks import jobs
+
+marks = Path(os.environ["JOB_MARKS"])
+process_item = jobs.JOBS["process_item"]
+
+
+def mark(line):
+    with marks.open("a") as out:
+        out.write(line + "\\n")
+
+
+async def slow_process_item(item_id: int) -> None:
+    mark(f"started {{item_id}} in {{os.getpid()}}")
+    await asyncio.sleep(float(os.environ["JOB_SECONDS"]))
+    await process_item(item_id=item_id)
+    mark(f"done {{item_id}}")
+
+
+jobs.JOBS["process_item"] = slow_process_item
+"""
+JOB_SECONDS = 3.0
+
+
+def read_marks(marks: Path) -> list[str]:
+    """The job's marks, without the process ids."""
+    if not marks.exists():
+        return []
+    return [line.split(" in ")[0] for line in marks.read_text().splitlines()]
+
+
+def wait_for_marks(marks: Path, expected: list[str], worker: Worker, timeout: float) -> None:
+    """Wait until the job's marks are `expected`; fails after timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if read_marks(marks) == expected:
+            return
+        assert worker.process.poll() is None, f"worker exited:\n{worker.log.read_text()}"
+        time.sleep(0.05)
+    pytest.fail(f"marks {read_marks(marks)}, not {expected} within {timeout}s:\n{worker.log.read_text()}")
+
+
+# Killed: the worker's whole process group (a machine or container going away), or, for
+# Celery, only the pool process running the job (what the kernel's OOM killer picks).
+# RabbitMQ hands a dead connection's unacknowledged jobs out again at once; NATS JetStream
+# once the consumer's ack wait (30 s) has passed. On Redis the wait is minutes to an hour
+# (see the generated README), too long for this suite.
+KILLS = [
+    *(pytest.param(tasks, "rabbitmq", "worker", id=f"{tasks}-rabbitmq") for tasks in TASK_TRANSPORTS),
+    pytest.param("taskiq", "nats", "worker", id="taskiq-nats"),
+    pytest.param("celery", "rabbitmq", "pool process", id="celery-rabbitmq-pool-process"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("tasks", "broker", "killed"), KILLS)
+def test_the_job_of_a_killed_worker_runs_again_exactly_once(
+    project_for: Callable[[str, str], Path], tmp_path: Path, tasks: str, broker: str, killed: str
+) -> None:
+    project = project_for(tasks, broker)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_JOB)
+    marks = tmp_path / "marks"
+    with live_queue(project, tasks, broker, tmp_path / "data") as env:
+        slow = {**env, "PYTHONPATH": str(site), "JOB_MARKS": str(marks), "JOB_SECONDS": str(JOB_SECONDS)}
+        first = Worker(project, slow, tmp_path / "first.log")
+        workers = [first]
+        try:
+            first.wait_for({"event": "worker.started"}, 30)
+            enqueue(project, env, item_id=7)
+            wait_for_marks(marks, ["started 7"], first, 15)
+            if killed == "worker":
+                first.kill()  # SIGKILL, to the worker and every process it forked
+                assert first.process.returncode == -signal.SIGKILL
+                last = Worker(project, slow, tmp_path / "second.log")
+                workers.append(last)
+            else:
+                pool_process = int(marks.read_text().split(" in ")[1])
+                assert pool_process != first.process.pid
+                os.kill(pool_process, signal.SIGKILL)
+                last = first
+            killed_at = time.monotonic()
+            wait_for_marks(marks, ["started 7", "started 7"], last, 60)
+            again = time.monotonic() - killed_at
+            wait_for_marks(marks, ["started 7", "started 7", "done 7"], last, JOB_SECONDS + 15)
+            # Once done, the job stays done: no third delivery while the worker runs on.
+            time.sleep(JOB_SECONDS + 1)
+            last.process.send_signal(signal.SIGTERM)
+            assert last.process.wait(timeout=20) == 0, last.log.read_text()
+        finally:
+            for worker in workers:
+                worker.kill()
+    assert read_marks(marks) == ["started 7", "started 7", "done 7"]
+    processed = [event["item_id"] for event in log_events(last.log) if event["event"] == "item.processed"]
+    assert processed == [7]
+    print(f"{tasks}-{broker}, {killed} killed: run twice, done once; again {again:.1f}s after the kill")
