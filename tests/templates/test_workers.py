@@ -1,11 +1,13 @@
 """Task workers: copier refuses task libraries with nowhere to queue, and the real worker runs jobs.
 
-The live tests start `python -m demo_service.worker` and `python -m demo_service` against
-local RabbitMQ, NATS JetStream and Redis (one library on each), create an item over HTTP
-and wait for the job's trace, the `item.processed` log line, in the worker's output (and
-not in the web process's). Each run uses a queue name of its own (and a random Redis
-database), removed afterwards.
+The live tests start `python -m demo_service.worker` with exactly the environment the
+project's compose.yaml gives its worker (service names pointed at the local RabbitMQ, NATS
+JetStream and Redis), for every task library with every broker answer, queue a job (a create
+over HTTP) and wait for its trace, the `item.processed` log line, in the worker's output.
+Others SIGKILL a worker in the middle of a job and check the next one runs it exactly once.
+Each run uses a queue name of its own, removed afterwards.
 """
+
 
 import itertools
 import json
