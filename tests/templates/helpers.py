@@ -67,7 +67,12 @@ class Service:
     """`python -m <package>` of a generated project, on a free port, stopped with SIGTERM."""
 
     def __init__(
-        self, project: Path, package: str, env: dict[str, str] | None = None, stderr: IO[bytes] | None = None
+        self,
+        project: Path,
+        package: str,
+        env: dict[str, str] | None = None,
+        stderr: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -78,7 +83,8 @@ class Service:
             [str(project / ".venv" / "bin" / "python"), "-m", package],
             cwd=project,
             env=full_env,
-            stdout=subprocess.PIPE,
+            # A file for a run that logs more than a pipe holds unread (64 KiB), which would block.
+            stdout=stdout or subprocess.PIPE,
             stderr=stderr or subprocess.STDOUT,  # with stdout unless the test keeps it apart
         )
 
@@ -87,7 +93,7 @@ class Service:
 
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.communicate()[0].decode()
+            assert self.process.poll() is None, (self.process.communicate()[0] or b"").decode()
             try:
                 if request(f"{self.base}/health/live")[0] == 200:
                     return self
