@@ -103,7 +103,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
         server="aiohttp",
         gains=(
             "control of every aspect of the connection: its own HTTP server and client, not ASGI",
-            "its own server (web.run_app on uvloop), native WebSockets, and Server-Sent Events"
+            "its own server (AppRunner on uvloop), native WebSockets, and Server-Sent Events"
             " through aiohttp-sse",
         ),
         costs=(

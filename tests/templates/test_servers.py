@@ -110,7 +110,7 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
 
 
 def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
-    """web.run_app: on_shutdown ends the SSE and WebSocket streams, then the process exits 0."""
+    """aiohttp's AppRunner: on_shutdown ends the SSE and WebSocket streams, then the process exits 0."""
     project = render(tmp_path / "demo-service", framework="aiohttp", broker="none", tasks="none")
     run(["uv", "sync", "-q"], project)
 

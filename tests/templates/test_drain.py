@@ -1,0 +1,265 @@
+"""SIGTERM under load: every stored item was acknowledged, and the server exits 0 in time.
+
+Sixteen keep-alive clients create items as fast as they can; SIGTERM lands two seconds in.
+A request the server accepted before the signal must get its response, one it will not
+serve must not be committed (SPEC section 4, "Shutdown"): the ids the database holds
+afterwards are exactly the ids the clients saw in 201 responses. SIGTERM comes twice, as an
+impatient operator or a supervisor may send it: the second must change nothing. Then a
+create whose headers came before SIGTERM and whose body comes after it must get its 201.
+Each framework runs the project `asyncgen new` makes with the questionnaire's defaults, on
+its embedded defaults (no service URL set: SQLite, in-process cache, broker and tasks) and
+on PostgreSQL.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from asyncgen.answers import INFRA_KEYS
+from asyncgen.frameworks import NAMES
+
+from .helpers import TEMPLATES, free_port, render, run, throwaway_database
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = 16
+LOAD_SECONDS = 2.0
+REPEAT_AFTER = 0.2
+# settings.graceful_shutdown_timeout's default: every server gets it (granian's
+# workers_kill_timeout, uvicorn's timeout_graceful_shutdown, Sanic's
+# GRACEFUL_SHUTDOWN_TIMEOUT, aiohttp's AppRunner shutdown_timeout).
+GRACE_PERIOD = 10.0
+# The questionnaire's defaults, framework aside.
+DEFAULT_ANSWERS = {
+    key: question["default"]
+    for key, question in yaml.safe_load((TEMPLATES / "copier.yml").read_text()).items()
+    if key in INFRA_KEYS
+}
+SERVICE_URLS = ("DATABASE_URL", "REDIS_URL", "BROKER_URL")
+
+
+@dataclass
+class Outcome:
+    acknowledged: set[int] = field(default_factory=set)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    refusals: list[str] = field(default_factory=list)  # the first few non-201 answers, for the report
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, status: int, body: bytes) -> None:
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 201:
+                self.acknowledged.add(json.loads(body)["id"])
+            elif len(self.refusals) < 5:
+                self.refusals.append(f"{status} {body[:300]!r}")
+
+    def failed(self, error: Exception) -> None:
+        with self.lock:
+            name = type(error).__name__
+            self.errors[name] = self.errors.get(name, 0) + 1
+
+
+def client(port: int, number: int, outcome: Outcome, done: threading.Event) -> None:
+    """One keep-alive connection, one create after another; a new connection after a lost one."""
+    sent = 0
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=GRACE_PERIOD + 5)
+    try:
+        while not done.is_set():
+            sent += 1
+            body = json.dumps({"name": f"client-{number}-{sent}", "price": 1})
+            try:
+                connection.request("POST", "/api/items", body, {"content-type": "application/json"})
+                response = connection.getresponse()
+                outcome.record(response.status, response.read())
+            except ConnectionRefusedError:
+                return  # the server no longer accepts: this client is done
+            except (OSError, http.client.HTTPException) as error:
+                outcome.failed(error)
+                connection.close()
+    finally:
+        connection.close()
+
+
+def stored_ids(project: Path, database_url: str | None) -> set[int]:
+    if database_url is None:
+        with sqlite3.connect(project / "demo_service.db") as connection:
+            return {row[0] for row in connection.execute("SELECT id FROM items")}
+    script = (
+        "import asyncio, json, sys, asyncpg\n"
+        "async def main():\n"
+        "    conn = await asyncpg.connect(sys.argv[1])\n"
+        "    print(json.dumps([r['id'] for r in await conn.fetch('SELECT id FROM items')]))\n"
+        "    await conn.close()\n"
+        "asyncio.run(main())\n"
+    )
+    plain_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    return set(json.loads(run(["uv", "run", "--no-sync", "python", "-c", script, plain_url], project)))
+
+
+@contextmanager
+def database_of(project: Path, database: str) -> Iterator[str | None]:
+    if database == "embedded":
+        yield None
+        return
+    with throwaway_database(project, database) as url:
+        run(["uv", "run", "--no-sync", "alembic", "upgrade", "head"], project, {"DATABASE_URL": url})
+        yield url
+
+
+@contextmanager
+def server(project: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    full_env = {key: value for key, value in os.environ.items() if key not in SERVICE_URLS}
+    full_env.pop("VIRTUAL_ENV", None)
+    with log.open("wb") as output:
+        # Its own process group, so whatever is left of it (granian's and Sanic's serving
+        # processes) can be killed whole; SIGTERM goes to the main process alone, as
+        # `docker stop` and Kubernetes send it.
+        process = subprocess.Popen(
+            [str(project / ".venv" / "bin" / "python"), "-m", "demo_service"],
+            cwd=project,
+            env={**full_env, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_until_live(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/live")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    pytest.fail(f"the service did not come up:\n{log.read_text()}")
+
+
+@dataclass
+class Stop:
+    code: int | None
+    seconds: float
+    log: str
+
+
+def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
+    """SIGTERM, and again a moment later (an operator or supervisor repeating itself)."""
+    process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    time.sleep(REPEAT_AFTER)
+    process.send_signal(signal.SIGTERM)  # a no-op once the process has exited
+    try:
+        code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
+    except subprocess.TimeoutExpired:
+        code = None
+    return Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
+
+
+def under_load(project: Path, env: dict[str, str], log: Path) -> tuple[Outcome, Stop]:
+    port = free_port()
+    outcome, done = Outcome(), threading.Event()
+    with server(project, {**env, "PORT": str(port)}, log) as process:
+        wait_until_live(port, process, log)
+        clients = [
+            threading.Thread(target=client, args=(port, number, outcome, done)) for number in range(CLIENTS)
+        ]
+        for thread in clients:
+            thread.start()
+        time.sleep(LOAD_SECONDS)
+        stopped = stop(process, log)
+        done.set()
+        for thread in clients:
+            thread.join(timeout=GRACE_PERIOD + 5)
+    return outcome, stopped
+
+
+def with_a_body_arriving(project: Path, env: dict[str, str], log: Path) -> tuple[bytes, Stop]:
+    """A create whose headers came before SIGTERM and whose body comes after it."""
+    port = free_port()
+    body = json.dumps({"name": "arriving", "price": 1}).encode()
+    head = (
+        "POST /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with server(project, {**env, "PORT": str(port)}, log) as process:
+        wait_until_live(port, process, log)
+        with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as sock:
+            sock.sendall(head.encode() + body[:5])
+            time.sleep(0.2)  # the server has read the headers and waits for the rest
+            process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            time.sleep(0.2)
+            sock.sendall(body[5:])
+            response = http.client.HTTPResponse(sock)
+            try:
+                response.begin()
+                answer = f"{response.status} ".encode() + response.read()
+            except (OSError, http.client.HTTPException) as error:
+                answer = repr(error).encode()
+            try:
+                code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
+            except subprocess.TimeoutExpired:
+                code = None
+    return answer, Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
+
+
+@pytest.mark.parametrize("database", ["embedded", "postgresql"])
+@pytest.mark.parametrize("framework", NAMES)
+def test_sigterm_answers_every_stored_create(tmp_path: Path, framework: str, database: str) -> None:
+    project = render(tmp_path / "demo-service", framework=framework, **DEFAULT_ANSWERS)
+    run(["uv", "sync", "-q"], project)
+    with database_of(project, database) as database_url:
+        env = {"DATABASE_URL": database_url} if database_url else {}
+        outcome, stopped = under_load(project, env, tmp_path / "load.log")
+        stored = stored_ids(project, database_url)
+        answer, slow = with_a_body_arriving(project, env, tmp_path / "arriving.log")
+        stored_after = stored_ids(project, database_url)
+
+    server_errors = {status: n for status, n in outcome.statuses.items() if status >= 500}
+    figures = (
+        f"{framework}/{database}: stored {len(stored)}, acknowledged {len(outcome.acknowledged)}, "
+        f"5xx {sum(server_errors.values())}, exit {stopped.code}, {stopped.seconds:.2f} s to exit; "
+        f"statuses {outcome.statuses}, client errors {outcome.errors}, refusals {outcome.refusals}; "
+        f"body arriving after SIGTERM: {answer[:80]!r}, exit {slow.code}, {slow.seconds:.2f} s to exit"
+    )
+    print(figures)
+    report = f"{figures}\nserver output:\n{stopped.log}"
+    assert outcome.acknowledged, report
+    assert stored == outcome.acknowledged, (
+        f"stored without a response: {sorted(stored - outcome.acknowledged)[:10]}, "
+        f"acknowledged but not stored: {sorted(outcome.acknowledged - stored)[:10]}\n{report}"
+    )
+    assert not server_errors, report
+    assert stopped.code == 0, report
+    assert stopped.seconds < GRACE_PERIOD, report
+
+    report = f"{figures}\nserver output:\n{slow.log}"
+    assert answer.startswith(b"201 "), report
+    assert stored_after - stored == {json.loads(answer[4:])["id"]}, report
+    assert slow.code == 0, report
+    assert slow.seconds < GRACE_PERIOD, report
