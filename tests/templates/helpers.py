@@ -6,7 +6,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,7 +67,12 @@ class Service:
     """`python -m <package>` of a generated project, on a free port, stopped with SIGTERM."""
 
     def __init__(
-        self, project: Path, package: str, env: dict[str, str] | None = None, stderr: IO[bytes] | None = None
+        self,
+        project: Path,
+        package: str,
+        env: dict[str, str] | None = None,
+        stderr: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -78,8 +83,12 @@ class Service:
             [str(project / ".venv" / "bin" / "python"), "-m", package],
             cwd=project,
             env=full_env,
-            stdout=subprocess.PIPE,
+            # A pipe nobody reads fills up and stalls a service that logs a lot: long runs
+            # pass a file.
+            stdout=stdout or subprocess.PIPE,
             stderr=stderr or subprocess.STDOUT,  # with stdout unless the test keeps it apart
+            # A group of its own, so kill() also ends the worker processes some servers start.
+            start_new_session=True,
         )
 
     def __enter__(self) -> "Service":
@@ -118,9 +127,13 @@ class Service:
         return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        import signal
+
+        # The whole group, also after the server itself exited: workers it started (Sanic's,
+        # granian's) must not outlive the test holding its port and connections.
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 # Run with the generated project's own interpreter, so its driver does the talking.
