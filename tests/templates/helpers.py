@@ -6,7 +6,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,6 +86,8 @@ class Service:
             # A file for a run that logs more than a pipe holds unread (64 KiB), which would block.
             stdout=stdout or subprocess.PIPE,
             stderr=stderr or subprocess.STDOUT,  # with stdout unless the test keeps it apart
+            # A group of its own, so kill() also ends the worker processes some servers start.
+            start_new_session=True,
         )
 
     def __enter__(self) -> "Service":
@@ -124,9 +126,13 @@ class Service:
         return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        import signal
+
+        # The whole group, also after the server itself exited: workers it started (Sanic's,
+        # granian's) must not outlive the test holding its port and connections.
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 # Run with the generated project's own interpreter, so its driver does the talking.

@@ -51,16 +51,22 @@ def test_a_project_holds_only_its_broker(tmp_path: Path, broker: str) -> None:
     for other, dependency in dependencies.items():
         assert (f'"{dependency}>=' in pyproject) == (other == broker), dependency
     assert (project / "migrations/versions/0002_create_outbox.py").is_file()
+    assert (project / "migrations/versions/0003_add_outbox_event_id.py").is_file()
     assert (project / "tests/test_kafka.py").exists() == (broker == "kafka")
     assert "BROKER_URL" in (project / ".env.example").read_text()
     assert "BROKER_URL" in (project / "compose.yaml").read_text()
     assert "BROKER_URL" in (project / ".github/workflows/ci.yml").read_text()
-    assert "outbox" in (project / "README.md").read_text()
+    readme = (project / "README.md").read_text()
+    assert "outbox" in readme
+    carried_in = {"rabbitmq": "`message_id`", "nats": "`Nats-Msg-Id` header", "kafka": "`event-id` header"}
+    assert "## When a backend fails" in readme
+    assert all((name in readme) == (other == broker) for other, name in carried_in.items())
 
 
 def test_no_broker_means_no_outbox(tmp_path: Path) -> None:
     project = render(tmp_path / "demo-service", broker="none", database="sqlite")
     assert not (project / "migrations/versions/0002_create_outbox.py").exists()
+    assert not (project / "migrations/versions/0003_add_outbox_event_id.py").exists()
     assert "outbox" not in (project / "src/demo_service/db/models.py").read_text()
     assert "BROKER_URL" not in (project / "compose.yaml").read_text()
 
@@ -71,11 +77,22 @@ def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
     require_service("RabbitMQ", "127.0.0.1", 5672)
     project = generated(tmp_path, broker="rabbitmq", database="sqlite")
     run(["uv", "run", "--no-sync", "mypy"], project)
-    # The outbox migration on SQLite (PostgreSQL and MariaDB: test_matrix.py).
+    # The outbox migrations on SQLite (PostgreSQL and MariaDB: test_matrix.py), over a
+    # database that holds events from before the event ids: a pending one and a sent one.
     sqlite_env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/migrations.db"}
     alembic = ["uv", "run", "--no-sync", "alembic"]
+    run([*alembic, "upgrade", "0002"], project, sqlite_env)
+    with sqlite3.connect(tmp_path / "migrations.db") as db:
+        db.execute(
+            "INSERT INTO outbox (type, payload, created_at, sent_at) VALUES"
+            " ('item.created', '{}', '2026-01-01', NULL), ('item.created', '{}', '2026-01-01', '2026-01-01')"
+        )
     run([*alembic, "upgrade", "head"], project, sqlite_env)
-    assert "0002 (head)" in run([*alembic, "current"], project, sqlite_env)
+    assert "0003 (head)" in run([*alembic, "current"], project, sqlite_env)
+    with sqlite3.connect(tmp_path / "migrations.db") as db:
+        (pending, sent) = db.execute("SELECT event_id FROM outbox ORDER BY id").fetchall()
+    assert str(uuid.UUID(pending[0])) == pending[0]
+    assert sent == ("2",)
     run([*alembic, "downgrade", "base"], project, sqlite_env)
 
     with rabbitmq_vhost() as url:
