@@ -6,9 +6,9 @@ balancer may send it) gets the first instance's item back.
 """
 
 import json
-import uuid
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,21 +48,30 @@ def test_a_retry_to_another_instance_gets_the_first_result(tmp_path: Path) -> No
         env = {"DATABASE_URL": url}
         run(["uv", "run", "--no-sync", "alembic", "upgrade", "head"], project, env)
         with Service(project, "demo_service", env) as first, Service(project, "demo_service", env) as second:
-            key, body = str(uuid.uuid4()), {"name": "retried", "price": 4.5}
-            status, item = create(first.base, body, key)
-            assert status == 201, item
-            # The client timed out and retries; the balancer sends the retry elsewhere.
-            assert create(second.base, body, key) == (201, item)
-            status, problem = create(second.base, {**body, "price": 5}, key)
-            assert status == 422, problem
-            assert [error["field"] for error in problem["errors"]] == ["header.idempotency-key"]
-            assert named(first.base, "retried") == [item]
+            try:
+                check_two_instances(first.base, second.base)
+            finally:
+                # Stopped, their pools closed, before the database is dropped.
+                exits = (first.terminate(), second.terminate())
+        assert exits == (0, 0)
 
-            # Both instances at once with one key: the database lets one insert win.
-            key, body = str(uuid.uuid4()), {"name": "raced", "price": 1}
-            bases = [first.base, second.base] * 8
-            with ThreadPoolExecutor(len(bases)) as pool:
-                answers = list(pool.map(lambda base: create(base, body, key), bases))
-            assert {status for status, _ in answers} == {201}
-            assert len({json.dumps(item) for _, item in answers}) == 1
-            assert len(named(second.base, "raced")) == 1
+
+def check_two_instances(first: str, second: str) -> None:
+    key, body = str(uuid.uuid4()), {"name": "retried", "price": 4.5}
+    status, item = create(first, body, key)
+    assert status == 201, item
+    # The client timed out and retries; the balancer sends the retry to the other instance.
+    assert create(second, body, key) == (201, item)
+    status, problem = create(second, {**body, "price": 5}, key)
+    assert status == 422, problem
+    assert [error["field"] for error in problem["errors"]] == ["header.idempotency-key"]
+    assert named(first, "retried") == [item]
+
+    # Both instances at once with one key: the database lets one insert win.
+    key, body = str(uuid.uuid4()), {"name": "raced", "price": 1}
+    bases = [first, second] * 8
+    with ThreadPoolExecutor(len(bases)) as pool:
+        answers = list(pool.map(lambda base: create(base, body, key), bases))
+    assert {status for status, _ in answers} == {201}
+    assert len({json.dumps(item) for _, item in answers}) == 1
+    assert len(named(second, "raced")) == 1
