@@ -29,8 +29,10 @@ request-timeout = 2.0
 """
 
 # No 500, and every answer as documented (status, media type, body, headers); a deleted item
-# is gone and a created one is there. Not allow_header_conformance: Litestar's automatic
-# OPTIONS answer leaves GET out of `Allow`.
+# is gone. Not allow_header_conformance: Litestar's automatic OPTIONS answer leaves GET out
+# of `Allow`. Not ensure_resource_availability: a create retried with its Idempotency-Key
+# answers the item it first made, also once that item is deleted (the draft's "result of the
+# previously completed operation"), which schemathesis reads as a created item not found.
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -39,7 +41,6 @@ CHECKS = [
     "response_headers_conformance",
     "unsupported_method",
     "use_after_free",
-    "ensure_resource_availability",
 ]
 
 
