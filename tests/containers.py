@@ -1,0 +1,125 @@
+"""A Docker engine for the tests, and the stand-in base images it builds for itself.
+
+This machine reaches the package registries but no image registry, so the images a generated
+Dockerfile or compose file names (`python:3.13-slim`, the uv image, ...) are built here from
+Debian's packages and tagged with those names. Each is built once per engine: the tags stay,
+and a lock keeps pytest-xdist workers from building the same one twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from services import IN_CI
+
+# The engine's own client. A newer `docker` first on PATH may lack buildx, and then refuses
+# DOCKER_BUILDKIT=1; this one uses the engine's built-in BuildKit (cache mounts, COPY --from).
+DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else (shutil.which("docker") or "docker")
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+LOCK = Path(tempfile.gettempdir()) / "asyncgen-stand-in-images.lock"
+
+
+def docker_env() -> dict[str, str]:
+    """The environment for `docker` and `docker-compose` commands: BuildKit, this client first."""
+    path = f"{Path(DOCKER).parent}:{os.environ.get('PATH', '')}"
+    return {**os.environ, "DOCKER_BUILDKIT": "1", "COMPOSE_DOCKER_CLI_BUILD": "1", "PATH": path}
+
+
+def docker(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [DOCKER, *args], env=docker_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check:
+        assert result.returncode == 0, f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def require_engine() -> None:
+    """Skip without a running Docker engine, except under CI=true (`.ci/run` starts one)."""
+    try:
+        reachable = docker("info", timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        reachable = False
+    if reachable:
+        return
+    message = "no Docker engine answers (`.ci/run` installs docker.io and starts dockerd)"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: this test must run)")
+    pytest.skip(message)
+
+
+def has_image(tag: str) -> bool:
+    return docker("image", "inspect", tag, check=False).returncode == 0
+
+
+@contextmanager
+def _build_lock() -> Iterator[None]:
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def debian_root(suite: str, packages: list[str], dest: Path) -> Path:
+    """A minimal Debian root with `packages`, and the host's CA bundle so it reaches registries."""
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, str(dest), DEBIAN_MIRROR],
+        capture_output=True, text=True, timeout=900, check=True,
+    )  # fmt: skip
+    shutil.copy(CA_BUNDLE, dest / CA_BUNDLE.relative_to("/"))
+    return dest
+
+
+def import_root(root: Path, tag: str, *changes: str) -> None:
+    """`docker import` a root folder as image `tag`, with Dockerfile-style `changes`."""
+    flags = [arg for change in changes for arg in ("--change", change)]
+    tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+    result = subprocess.run(
+        [DOCKER, "import", *flags, "-", tag], stdin=tar.stdout, capture_output=True, text=True, check=False
+    )
+    tar.wait()
+    assert result.returncode == 0, f"docker import {tag} failed:\n{result.stderr}"
+
+
+def python_image(tag: str, suite: str = "trixie") -> str:
+    """Stand-in for the official slim Python image: Debian's Python on a minimal root."""
+    with _build_lock():
+        if has_image(tag):
+            return tag
+        with tempfile.TemporaryDirectory(prefix="stand-in-") as tmp:
+            root = debian_root(suite, ["python3", "python3-venv", "ca-certificates"], Path(tmp) / "root")
+            for name in ("python", "python3"):
+                (root / "usr/local/bin" / name).symlink_to("/usr/bin/python3")
+            import_root(
+                root, tag,
+                f"ENV SSL_CERT_FILE={CA_BUNDLE}",
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                'CMD ["python3"]',
+            )  # fmt: skip
+    return tag
+
+
+def uv_image(tag: str) -> str:
+    """Stand-in for astral-sh's distroless uv image: the uv binary asyncgen installs, at /uv."""
+    from uv import find_uv_bin
+
+    uv = find_uv_bin()
+    with _build_lock():
+        if has_image(tag):
+            return tag
+        with tempfile.TemporaryDirectory(prefix="stand-in-") as tmp:
+            shutil.copy(uv, Path(tmp) / "uv")
+            (Path(tmp) / "Dockerfile").write_text("FROM scratch\nCOPY uv /uv\n")
+            docker("build", "-t", tag, tmp)
+    return tag
