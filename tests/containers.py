@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from services import IN_CI
 
 # The engine's own client. A newer `docker` first on PATH may lack buildx, and then refuses
@@ -73,11 +74,9 @@ def _build_lock() -> Iterator[None]:
 
 def debian_root(suite: str, packages: list[str], dest: Path) -> Path:
     """A minimal Debian root with `packages`, and the host's CA bundle so it reaches registries."""
-    subprocess.run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, str(dest), DEBIAN_MIRROR],
-        capture_output=True, text=True, timeout=900, check=True,
-    )  # fmt: skip
-    shutil.copy(CA_BUNDLE, dest / CA_BUNDLE.relative_to("/"))
+    include = f"--include={','.join(packages)}"
+    command = ["debootstrap", "--variant=minbase", include, suite, str(dest), DEBIAN_MIRROR]
+    subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
     return dest
 
 
