@@ -77,6 +77,7 @@ def debian_root(suite: str, packages: list[str], dest: Path) -> Path:
     include = f"--include={','.join(packages)}"
     command = ["debootstrap", "--variant=minbase", include, suite, str(dest), DEBIAN_MIRROR]
     subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
+    shutil.copy(CA_BUNDLE, dest / CA_BUNDLE.relative_to("/"))
     return dest
 
 
