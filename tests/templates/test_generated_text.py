@@ -106,6 +106,9 @@ WHOLE_FILES = [
     "compose.yaml",
     ".env.example",
     ".github/workflows/ci.yml",
+    ".github/workflows/update.yml",
+    "scripts/smoke.sh",
+    "scripts/update-template.sh",
     ".gitignore",
     ".dockerignore",
 ]

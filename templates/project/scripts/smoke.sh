@@ -22,10 +22,14 @@ fail() {
 docker run --detach --name "$container" --publish 127.0.0.1::8000 "$image" >/dev/null
 trap 'docker rm --force "$container" >/dev/null 2>&1 || true' EXIT
 
+# The container's id while it runs and passes the given filters (none: just runs).
+listed() {
+    docker ps --quiet --filter "name=^$container\$" "$@"
+}
+
 deadline=$((SECONDS + timeout))
-until [ "$(docker inspect --format '{{.State.Health.Status}}' "$container")" = healthy ]; do
-    [ "$(docker inspect --format '{{.State.Running}}' "$container")" = true ] \
-        || fail "the container exited before turning healthy"
+until [ -n "$(listed --filter health=healthy)" ]; do
+    [ -n "$(listed)" ] || fail "the container exited before turning healthy"
     [ "$SECONDS" -lt "$deadline" ] || fail "not healthy after ${timeout}s"
     sleep 1
 done
@@ -40,6 +44,6 @@ response=$(curl --silent --show-error --write-out '\n%{http_code}' \
 echo "smoke: created an item"
 
 docker stop "$container" >/dev/null
-code=$(docker inspect --format '{{.State.ExitCode}}' "$container")
+code=$(docker wait "$container")
 [ "$code" = 0 ] || fail "exited with code $code after docker stop, not 0"
 echo "smoke: stopped cleanly (exit 0)"
