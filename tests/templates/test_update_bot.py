@@ -4,7 +4,8 @@ A project generated from the newest release in asyncgen's shipped history is upd
 `scripts/update-template.sh` (as the weekly workflow runs it) to this checkout's templates:
 cleanly, with the project's checks run and passing; and, with an edit of the user's that
 clashes with the update, with exactly the conflicted file listed and the exit code on
-which the workflow opens an issue. The workflow's lint is in test_workflows.py.
+which the workflow opens an issue; and a check that fails is named, with the exit code on
+which the workflow opens a draft pull request. The workflow's lint is in test_workflows.py.
 """
 
 import os
@@ -139,3 +140,19 @@ def test_the_script_lists_exactly_the_conflicted_files(old_project: tuple[Path, 
     assert [line for line in lines if line.startswith("- ")] == [f"- `{CI}`"]
     assert "<<<<<<<" in (project / CI).read_text()
     assert "uv run" not in done.stderr  # no checks on a conflicted tree
+
+
+@pytest.mark.slow
+def test_a_failing_check_is_named_and_gets_its_own_exit_code(old_project: tuple[Path, str]) -> None:
+    project, _ = old_project
+    (project / "tests" / "test_own.py").write_text("import os\n\n\ndef test_own() -> None:\n    pass\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a test of our own, with an unused import")
+    done, report = run_bot(project)
+    assert done.returncode == CHECKS_FAILED, done.stdout + done.stderr
+    assert [line for line in report.splitlines() if line.startswith("- [")] == [
+        "- [ ] `uv run ruff check` failed",
+        "- [x] `uv run ruff format --check` passed",
+        "- [x] `uv run mypy` passed",
+        "- [x] `uv run pytest` passed",
+    ]
