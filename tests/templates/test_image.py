@@ -32,6 +32,7 @@ from .helpers import (
     rabbitmq_vhost,
     redis_database,
     request,
+    require_service,
     throwaway_database,
     versions,
 )
@@ -117,6 +118,14 @@ def create_and_read(base: str) -> dict[str, Any]:
     return item
 
 
+def ready_backends(base: str) -> set[str]:
+    """What `/health/ready` says the service uses, all of it up."""
+    status, body = request(f"{base}/health/ready")
+    readiness = json.loads(body)
+    assert (status, readiness["status"]) == (200, "ok"), readiness
+    return {check["backend"] for check in readiness["checks"].values()}
+
+
 def log_events(container: str) -> Iterator[dict[str, Any]]:
     output = docker("logs", container)
     for line in (output.stdout + output.stderr).splitlines():
@@ -141,7 +150,9 @@ def check_embedded_defaults(image: str) -> None:
     wait_healthy(app)
     assert runtime_uid(app) != 0
     port = docker("port", app, "8000").stdout.split(":")[-1].strip()
-    create_and_read(f"http://127.0.0.1:{port}")
+    base = f"http://127.0.0.1:{port}"
+    assert "sqlite" in ready_backends(base)
+    create_and_read(base)
     assert f"{PACKAGE}.db" in docker("exec", app, "ls", "/data").stdout
     stop(app)
 
@@ -165,7 +176,9 @@ def check_real_services(project: Path, image: str) -> None:
         docker("run", "-d", "--name", worker, *on_host, "--no-healthcheck", image, *worker_command)
         wait_healthy(app)
         assert runtime_uid(worker) != 0
-        item = create_and_read(f"http://127.0.0.1:{port}")
+        base = f"http://127.0.0.1:{port}"
+        assert ready_backends(base) == {"postgresql", "redis", "rabbitmq"}
+        item = create_and_read(base)
         wait_for_event(worker, {"event": "item.processed", "item_id": item["id"]})
         stop(app, worker)
 
@@ -174,6 +187,8 @@ def check_real_services(project: Path, image: str) -> None:
 def test_image_builds_runs_and_stops_cleanly(
     tmp_path: Path, base_images: None, names: str, framework: str
 ) -> None:
+    for service, port in [("PostgreSQL", 5432), ("Redis", 6379), ("RabbitMQ", 5672)]:
+        require_service(service, "127.0.0.1", port)  # before the build, not halfway through
     project = tmp_path / "demo-service"
     # Nothing but the name and the framework: copier's defaults for every other answer.
     run_copy(str(TEMPLATES), str(project), data={"project_name": "demo-service", "framework": framework},
