@@ -116,14 +116,12 @@ def smoke(image: str, project: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """One framework's image, as CI builds it (embedded defaults: no database, cache or broker)."""
+    """The default project's image, as its CI builds it; the smoke run gives it no environment."""
     require_engine()
     known = versions()
     python_image(f"python:{known.python}-slim")
     uv_image(f"ghcr.io/astral-sh/uv:{known.uv}")
-    project = render(
-        tmp_path_factory.mktemp("smoke") / "svc", database="none", cache="none", broker="none", tasks="none"
-    )
+    project = render(tmp_path_factory.mktemp("smoke") / "svc", database="postgresql")
     image = f"asyncgen-ci-smoke-{os.getpid()}"
     docker("build", "-q", "-t", image, str(project))
     yield image, project
