@@ -9,19 +9,26 @@ configuration that names exactly the backends the project has.
 """
 
 import base64
+import json
 import os
 import re
 import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from jinja2 import Environment, FileSystemLoader
 
-from services import require_tool
+from containers import docker, python_image, require_engine, uv_image
+from services import require_service, require_tool
 
-from .helpers import render
+from .helpers import TEMPLATES, free_port, rabbitmq_vhost, redis_database, render, request
 
 Doc = dict[str, Any]
 
@@ -389,3 +396,146 @@ def test_the_readme_tells_what_the_manifests_do(rendered: Rendered) -> None:
             f"keeps {base['minReplicas']} to {base['maxReplicas']} "
             f"({production['minReplicas']} to {production['maxReplicas']} in the overlay)"
         ) in section
+
+
+# --- The image under the pods' own settings -------------------------------------------------
+#
+# No cluster here, so each container of the rendered manifests runs on the Docker engine with
+# what its spec says, translated flag by flag: the user, the read-only root, the dropped
+# capabilities, no privilege escalation, the emptyDir volumes (as tmpfs), the resource
+# limits, the command, the ConfigMap's values and the Secret's keys (pointed at this
+# machine's services). What Docker cannot play (probes, preStop, the Job controller) the test
+# does in their place: it asks the probe paths and stops with the grace period.
+
+
+def memory(quantity: str) -> str:
+    number, unit = re.fullmatch(r"(\d+)(Mi|Gi)", quantity).groups()  # type: ignore[union-attr]
+    return f"{number}{unit[0].lower()}"
+
+
+def cpus(quantity: str) -> str:
+    return str(int(quantity[:-1]) / 1000) if quantity.endswith("m") else quantity
+
+
+def docker_run_flags(pod: Doc, container: Doc, env: dict[str, str]) -> list[str]:
+    context, pod_context = container["securityContext"], pod["securityContext"]
+    assert pod_context["runAsNonRoot"] is True
+    flags = ["--network", "host", "--user", str(pod_context["runAsUser"])]
+    if context["readOnlyRootFilesystem"]:
+        flags.append("--read-only")
+    flags += [arg for capability in context["capabilities"]["drop"] for arg in ("--cap-drop", capability)]
+    if context["allowPrivilegeEscalation"] is False:
+        flags += ["--security-opt", "no-new-privileges"]
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        empty_dir = volumes[mount["name"]]["emptyDir"]  # the only kind this project's pods use
+        flags += ["--tmpfs", f"{mount['mountPath']}:size={memory(empty_dir['sizeLimit'])}"]
+    limits = container["resources"]["limits"]
+    flags += ["--memory", memory(limits["memory"])]
+    if "cpu" in limits:
+        flags += ["--cpus", cpus(limits["cpu"])]
+    for key, value in env.items():
+        flags += ["-e", f"{key}={value}"]
+    return flags
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    psql = require_tool("psql")
+    name = f"asyncgen_k8s_{uuid.uuid4().hex[:12]}"
+    admin = [psql, "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c"]
+    subprocess.run([*admin, f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        subprocess.run([*admin, f"DROP DATABASE {name} WITH (FORCE)"], check=True, capture_output=True)
+
+
+def wait_for(check: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with suppress(OSError):
+            if check():
+                return
+        time.sleep(0.5)
+    pytest.fail(f"{what} within {seconds} s")
+
+
+@pytest.mark.slow
+def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
+    """Migrations Job, the app waiting for it, app and Celery worker: each under its pod spec."""
+    require_engine()
+    pinned = Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
+    python_image(f"python:{pinned.python}-slim")  # type: ignore[attr-defined]
+    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")  # type: ignore[attr-defined]
+    answers = COMBINATIONS[0]  # PostgreSQL, Redis, RabbitMQ, Celery: every kind of pod
+    assert answers["database"] == "postgresql" and answers["tasks"] == "celery"
+    project = render(tmp_path / "demo-service", **answers)
+    docs = list(yaml.safe_load_all(kustomize(project / "deploy/kubernetes/base")))
+    rendered = Rendered(answers, project, {"base": docs})
+    token = uuid.uuid4().hex[:10]
+    image = f"asyncgen-k8s-{token}"
+    names: list[str] = []
+
+    def start(name: str, pod: Doc, container: Doc, env: dict[str, str]) -> str:
+        names.append(f"{image}-{name}")
+        command = container.get("command", [])
+        docker("run", "-d", "--name", names[-1], *docker_run_flags(pod, container, env), image, *command)
+        return names[-1]
+
+    def logs(name: str) -> str:
+        return docker("logs", name).stdout + docker("logs", name).stderr
+
+    docker("build", "-q", "-t", image, str(project), timeout=900)
+    try:
+        with (
+            postgres_database() as database_url,
+            redis_database() as redis_url,
+            rabbitmq_vhost() as broker_url,
+        ):
+            live = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BROKER_URL": broker_url}
+            assert rendered.secret().keys() == live.keys()
+            port = free_port()
+            env = {**rendered.config(), **live, "PORT": str(port)}
+
+            app_pod, app = app_container(rendered)
+            [wait] = app_pod["initContainers"]
+            waiting = start("wait", app_pod, wait, env)
+            time.sleep(3)
+            assert docker("inspect", "-f", "{{.State.Running}}", waiting).stdout.strip() == "true", logs(
+                waiting
+            )
+
+            job = rendered.one("base", "Job", "demo-service-migrate")["spec"]["template"]["spec"]
+            migrate = start("migrate", job, job["containers"][0], env)
+            assert docker("wait", migrate, timeout=120).stdout.strip() == "0", logs(migrate)
+            # The init container lets the app start once the schema is there.
+            assert docker("wait", waiting, timeout=30).stdout.strip() == "0", logs(waiting)
+
+            served = start("app", app_pod, app, env)
+            worker_pod = rendered.one("base", "Deployment", "demo-service-worker")["spec"]["template"]["spec"]
+            worker = start("worker", worker_pod, worker_pod["containers"][0], env)
+            base = f"http://127.0.0.1:{port}"
+            ready = app["readinessProbe"]["httpGet"]["path"]
+            wait_for(lambda: request(base + ready)[0] == 200, 60, f"{ready} not 200: {logs(served)}")
+            assert request(base + app["livenessProbe"]["httpGet"]["path"])[0] == 200
+            status, body = request(f"{base}/api/items", "POST", {"name": "pod", "price": 1})
+            assert status == 201, body
+            item = json.loads(body)["id"]
+            wait_for(
+                lambda: f'"item_id": {item}, "event": "item.processed"' in logs(worker),
+                60,
+                f"the worker ran no job: {logs(worker)}",
+            )
+
+            for name, pod in ((served, app_pod), (worker, worker_pod)):
+                grace = pod["terminationGracePeriodSeconds"]
+                docker("stop", "-t", str(grace), name, timeout=grace + 30)
+                assert docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip() == "0", logs(name)
+            for name in (served, worker):
+                assert "Traceback" not in logs(name), logs(name)
+    finally:
+        if names:
+            docker("rm", "-f", *names, check=False)
+        docker("rmi", "-f", image, check=False)
