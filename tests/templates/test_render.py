@@ -35,9 +35,15 @@ COMBINATIONS = [
 # Files (relative to the project) that exist only with an option chosen.
 OWNED = {
     ("database", "none"): ["alembic.ini", "migrations", "src/demo_service/db"],
+    ("database", "sqlite"): ["deploy/kubernetes/base/hpa.yaml", "deploy/kubernetes/base/pdb.yaml"],
     ("cache", "none"): ["src/demo_service/cache.py", "tests/test_cache.py"],
     ("broker", "none"): ["src/demo_service/broker", "tests/test_broker.py"],
-    ("tasks", "none"): ["src/demo_service/tasks", "src/demo_service/worker.py", "tests/test_tasks.py"],
+    ("tasks", "none"): [
+        "src/demo_service/tasks",
+        "src/demo_service/worker.py",
+        "tests/test_tasks.py",
+        "deploy/kubernetes/base/worker.yaml",
+    ],
 }
 
 
