@@ -23,12 +23,11 @@ from typing import Any
 
 import pytest
 import yaml
-from jinja2 import Environment, FileSystemLoader
 
 from containers import docker, python_image, require_engine, uv_image
 from services import require_service, require_tool
 
-from .helpers import TEMPLATES, free_port, rabbitmq_vhost, redis_database, render, request
+from .helpers import free_port, rabbitmq_vhost, redis_database, render, request, versions
 
 Doc = dict[str, Any]
 
@@ -466,9 +465,9 @@ def wait_for(check: Any, seconds: float, what: str) -> None:
 def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
     """Migrations Job, the app waiting for it, app and Celery worker: each under its pod spec."""
     require_engine()
-    pinned = Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
-    python_image(f"python:{pinned.python}-slim")  # type: ignore[attr-defined]
-    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")  # type: ignore[attr-defined]
+    pinned = versions()
+    python_image(f"python:{pinned.python}-slim")
+    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")
     answers = COMBINATIONS[0]  # PostgreSQL, Redis, RabbitMQ, Celery: every kind of pod
     assert answers["database"] == "postgresql" and answers["tasks"] == "celery"
     project = render(tmp_path / "demo-service", **answers)
