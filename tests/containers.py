@@ -144,7 +144,10 @@ def debian_image(tag: str, suite: str = "trixie") -> str:
         if not has_image(tag):
             with tempfile.TemporaryDirectory(prefix="stand-in-") as tmp:
                 root = debian_root(suite, [], Path(tmp) / "root")
-                import_root(root, tag, 'CMD ["bash"]')
+                for deb in (root / "var/cache/apt/archives").glob("*.deb"):
+                    deb.unlink()  # as in the official image, which keeps no downloaded packages
+                path = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                import_root(root, tag, path, 'CMD ["bash"]')
     return tag
 
 
