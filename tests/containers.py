@@ -63,8 +63,10 @@ def has_image(tag: str) -> bool:
 
 
 @contextmanager
-def _build_lock() -> Iterator[None]:
-    with LOCK.open("w") as lock:
+def _build_lock(tag: str = "") -> Iterator[None]:
+    """One build of an image at a time; builds of different images (`tag`) may run at once."""
+    path = LOCK.with_name(f"{LOCK.stem}-{tag.replace('/', '_').replace(':', '_')}.lock") if tag else LOCK
+    with path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -74,10 +76,12 @@ def _build_lock() -> Iterator[None]:
 
 def debian_root(suite: str, packages: list[str], dest: Path) -> Path:
     """A minimal Debian root with `packages`, and the host's CA bundle so it reaches registries."""
-    include = f"--include={','.join(packages)}"
-    command = ["debootstrap", "--variant=minbase", include, suite, str(dest), DEBIAN_MIRROR]
+    include = [f"--include={','.join(packages)}"] if packages else []
+    command = ["debootstrap", "--variant=minbase", *include, suite, str(dest), DEBIAN_MIRROR]
     subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
-    shutil.copy(CA_BUNDLE, dest / CA_BUNDLE.relative_to("/"))
+    bundle = dest / CA_BUNDLE.relative_to("/")
+    bundle.parent.mkdir(parents=True, exist_ok=True)  # a root without ca-certificates has no folder
+    shutil.copy(CA_BUNDLE, bundle)
     return dest
 
 
@@ -85,10 +89,11 @@ def import_root(root: Path, tag: str, *changes: str) -> None:
     """`docker import` a root folder as image `tag`, with Dockerfile-style `changes`."""
     flags = [arg for change in changes for arg in ("--change", change)]
     tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-    result = subprocess.run(
-        [DOCKER, "import", *flags, "-", tag], stdin=tar.stdout, capture_output=True, text=True, check=False
-    )
-    tar.wait()
+    with tar:  # closes our end of the pipe: a tar still writing after a failed import ends
+        command = [DOCKER, "import", *flags, "-", tag]
+        result = subprocess.run(command, stdin=tar.stdout, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            tar.kill()
     assert result.returncode == 0, f"docker import {tag} failed:\n{result.stderr}"
 
 
@@ -123,3 +128,53 @@ def uv_image(tag: str) -> str:
             (Path(tmp) / "Dockerfile").write_text("FROM scratch\nCOPY uv /uv\n")
             docker("build", "-t", tag, tmp)
     return tag
+
+
+def template_versions() -> dict[str, str]:
+    """The versions `templates/_versions.jinja` sets (`{%- set postgres = "18" %}` -> postgres: 18)."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "templates" / "_versions.jinja").read_text()
+    return dict(re.findall(r'set (\w+) = "([^"]+)"', text))
+
+
+def debian_image(tag: str, suite: str = "trixie") -> str:
+    """Stand-in for the official Debian slim image: a minimal root of `suite`."""
+    with _build_lock(tag):
+        if not has_image(tag):
+            with tempfile.TemporaryDirectory(prefix="stand-in-") as tmp:
+                root = debian_root(suite, [], Path(tmp) / "root")
+                for deb in (root / "var/cache/apt/archives").glob("*.deb"):
+                    deb.unlink()  # as in the official image, which keeps no downloaded packages
+                path = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                import_root(root, tag, path, 'CMD ["bash"]')
+    return tag
+
+
+# The service images compose.yaml names, built as the official ones are (their Dockerfiles
+# start from debian:trixie-slim), from Debian trixie's packages: one Debian root under all of
+# them. Each honours what compose.yaml relies on from the official image (its environment
+# variables, health-check command, data volume, every interface, exit 0 on its stop signal),
+# and its entrypoint says which official behaviour it stands in for. The versions are
+# Debian's, not the tags': PostgreSQL 17, Redis 8.0, RabbitMQ 4.0 on Erlang 27.
+STAND_INS = Path(__file__).resolve().parent / "stand-ins"
+
+
+def _service_image(service: str, tag: str) -> str:
+    debian_image("debian:trixie-slim")
+    with _build_lock(tag):
+        if not has_image(tag):
+            docker("build", "-t", tag, str(STAND_INS / service), timeout=900)
+    return tag
+
+
+def postgres_image(tag: str) -> str:
+    return _service_image("postgres", tag)
+
+
+def redis_image(tag: str) -> str:
+    return _service_image("redis", tag)
+
+
+def rabbitmq_image(tag: str) -> str:
+    return _service_image("rabbitmq", tag)
