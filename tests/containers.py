@@ -16,8 +16,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from jinja2 import Environment, FileSystemLoader
 
 from services import IN_CI
 
@@ -26,6 +28,7 @@ from services import IN_CI
 DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else (shutil.which("docker") or "docker")
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 LOCK = Path(tempfile.gettempdir()) / "asyncgen-stand-in-images.lock"
 
 
@@ -97,24 +100,6 @@ def import_root(root: Path, tag: str, *changes: str) -> None:
     assert result.returncode == 0, f"docker import {tag} failed:\n{result.stderr}"
 
 
-def python_image(tag: str, suite: str = "trixie") -> str:
-    """Stand-in for the official slim Python image: Debian's Python on a minimal root."""
-    with _build_lock():
-        if has_image(tag):
-            return tag
-        with tempfile.TemporaryDirectory(prefix="stand-in-") as tmp:
-            root = debian_root(suite, ["python3", "python3-venv", "ca-certificates"], Path(tmp) / "root")
-            for name in ("python", "python3"):
-                (root / "usr/local/bin" / name).symlink_to("/usr/bin/python3")
-            import_root(
-                root, tag,
-                f"ENV SSL_CERT_FILE={CA_BUNDLE}",
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                'CMD ["python3"]',
-            )  # fmt: skip
-    return tag
-
-
 def uv_image(tag: str) -> str:
     """Stand-in for astral-sh's distroless uv image: the uv binary asyncgen installs, at /uv."""
     from uv import find_uv_bin
@@ -130,12 +115,11 @@ def uv_image(tag: str) -> str:
     return tag
 
 
-def template_versions() -> dict[str, str]:
-    """The versions `templates/_versions.jinja` sets (`{%- set postgres = "18" %}` -> postgres: 18)."""
-    import re
-
-    text = (Path(__file__).resolve().parents[1] / "templates" / "_versions.jinja").read_text()
-    return dict(re.findall(r'set (\w+) = "([^"]+)"', text))
+def versions() -> SimpleNamespace:
+    """What `templates/_versions.jinja` sets: `.python`, `.python_lowest`, `.uv`, `.postgres`, ..."""
+    module = Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
+    names = [name for name in dir(module) if not name.startswith("_")]
+    return SimpleNamespace(**{name: getattr(module, name) for name in names})
 
 
 def debian_image(tag: str, suite: str = "trixie") -> str:
@@ -151,12 +135,13 @@ def debian_image(tag: str, suite: str = "trixie") -> str:
     return tag
 
 
-# The service images compose.yaml names, built as the official ones are (their Dockerfiles
-# start from debian:trixie-slim), from Debian trixie's packages: one Debian root under all of
-# them. Each honours what compose.yaml relies on from the official image (its environment
-# variables, health-check command, data volume, every interface, exit 0 on its stop signal),
-# and its entrypoint says which official behaviour it stands in for. The versions are
-# Debian's, not the tags': PostgreSQL 17, Redis 8.0, RabbitMQ 4.0 on Erlang 27.
+# The Python image and the service images compose.yaml names, built as the official ones
+# are (their Dockerfiles start from debian:trixie-slim), from Debian trixie's packages:
+# one Debian root under all of them. Each honours what compose.yaml relies on from the
+# official image (its environment variables, health-check command, data volume, every
+# interface, exit 0 on its stop signal), and its entrypoint says which official behaviour
+# it stands in for. The versions are Debian's, not the tags': Python 3.13, PostgreSQL 17,
+# Redis 8.0, RabbitMQ 4.0 on Erlang 27.
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 
 
@@ -166,6 +151,11 @@ def _service_image(service: str, tag: str) -> str:
         if not has_image(tag):
             docker("build", "-t", tag, str(STAND_INS / service), timeout=900)
     return tag
+
+
+def python_image(tag: str) -> str:
+    """Stand-in for the official slim Python image: Debian's Python on Debian slim."""
+    return _service_image("python", tag)
 
 
 def postgres_image(tag: str) -> str:

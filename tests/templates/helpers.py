@@ -8,24 +8,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from types import SimpleNamespace
 from typing import IO, Any
 
 import pytest
 from copier import run_copy
-from jinja2 import Environment, FileSystemLoader
 
 from services import require_service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-def versions() -> SimpleNamespace:
-    """What `templates/_versions.jinja` sets (python, python_lowest, uv, postgres, ...)."""
-    module = Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
-    return SimpleNamespace(
-        **{name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
-    )
 
 
 def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:

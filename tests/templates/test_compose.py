@@ -46,7 +46,7 @@ from containers import (
     rabbitmq_image,
     redis_image,
     require_engine,
-    template_versions,
+    versions,
     uv_image,
 )
 
@@ -61,13 +61,13 @@ HOST_PORTS = {"app": 8000, "RabbitMQ's management UI": 15672}
 
 def stand_in_images() -> None:
     """Every image the Dockerfile and compose.yaml name, built at once where missing."""
-    versions = template_versions()
+    pinned = versions()
     builds = [
-        (python_image, f"python:{versions['python']}-slim"),
-        (uv_image, f"ghcr.io/astral-sh/uv:{versions['uv']}"),
-        (postgres_image, f"postgres:{versions['postgres']}"),
-        (redis_image, f"redis:{versions['redis']}"),
-        (rabbitmq_image, f"rabbitmq:{versions['rabbitmq']}-management-alpine"),
+        (python_image, f"python:{pinned.python}-slim"),
+        (uv_image, f"ghcr.io/astral-sh/uv:{pinned.uv}"),
+        (postgres_image, f"postgres:{pinned.postgres}"),
+        (redis_image, f"redis:{pinned.redis}"),
+        (rabbitmq_image, f"rabbitmq:{pinned.rabbitmq}-management-alpine"),
     ]
     with ThreadPoolExecutor(len(builds)) as pool:
         for future in [pool.submit(build, tag) for build, tag in builds]:

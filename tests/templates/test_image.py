@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from containers import DOCKER, docker, python_image, require_engine, uv_image
+from containers import DOCKER, docker, python_image, require_engine, uv_image, versions
 from copier import run_copy
 
 from asyncgen.frameworks import NAMES
@@ -34,7 +34,6 @@ from .helpers import (
     request,
     require_service,
     throwaway_database,
-    versions,
 )
 
 PACKAGE = "demo_service"

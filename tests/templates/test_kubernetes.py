@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import yaml
 
-from containers import docker, python_image, require_engine, uv_image
+from containers import docker, python_image, require_engine, uv_image, versions
 from services import require_service, require_tool
 
-from .helpers import free_port, rabbitmq_vhost, redis_database, render, request, versions
+from .helpers import free_port, rabbitmq_vhost, redis_database, render, request
 
 Doc = dict[str, Any]
 

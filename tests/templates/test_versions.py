@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from .helpers import TEMPLATES, render, versions
+from containers import versions
+
+from .helpers import TEMPLATES, render
 
 # A version written into a template rather than taken from _versions.jinja: an image reference
 # with a literal tag (compose, CI services, Dockerfile, `docker run`), or a Python version.

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from containers import docker, docker_env, python_image, require_engine, uv_image
-from jinja2 import Environment, FileSystemLoader
+from containers import docker, docker_env, python_image, require_engine, uv_image, versions
 
 from .helpers import TEMPLATES, render
 from services import require_tool
@@ -35,11 +34,6 @@ COMBINATIONS = [
 ]
 WORKFLOWS = ["ci.yml", "update.yml"]
 SCRIPTS = ["smoke.sh", "update-template.sh"]
-
-
-def versions() -> Any:
-    """`templates/_versions.jinja` as a module: `.python`, `.python_lowest`, `.uv`."""
-    return Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
 
 
 def lint(*files: Path) -> subprocess.CompletedProcess[str]:
