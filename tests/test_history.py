@@ -152,7 +152,8 @@ def test_the_readme_update_section_works_on_a_teammates_fresh_machine(tmp_path: 
     """A clone on a machine where asyncgen never ran: no template store yet."""
     env = {k: v for k, v in os.environ.items() if k != "ASYNCGEN_HOME"}
     author = env | {"HOME": str(tmp_path / "author")}
-    run(sys.executable, "-m", "asyncgen", "new", "svc", "--yes", "--database", "sqlite", cwd=tmp_path, env=author)
+    new = (sys.executable, "-m", "asyncgen", "new", "svc", "--yes", "--database", "sqlite")
+    run(*new, cwd=tmp_path, env=author)
     teammate = env | {"HOME": str(tmp_path / "teammate")}
     run("git", "clone", "-q", str(tmp_path / "svc"), str(tmp_path / "clone"), cwd=tmp_path, env=teammate)
     clone = tmp_path / "clone"

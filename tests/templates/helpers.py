@@ -5,16 +5,27 @@ import random
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 import pytest
 from copier import run_copy
+from jinja2 import Environment, FileSystemLoader
+
 from services import require_service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def versions() -> SimpleNamespace:
+    """What `templates/_versions.jinja` sets (python, python_lowest, uv, postgres, ...)."""
+    module = Environment(loader=FileSystemLoader(TEMPLATES)).get_template("_versions.jinja").module
+    return SimpleNamespace(
+        **{name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
+    )
 
 
 def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:
@@ -162,12 +173,17 @@ DATABASE_SERVICES = {
 
 
 @contextmanager
-def throwaway_database(project: Path, database: str) -> Iterator[str]:
-    """A database of its own for one run (created, then dropped); yields its DATABASE_URL."""
+def throwaway_database(
+    project: Path, database: str, python: Sequence[str] = ("uv", "run", "--no-sync", "python")
+) -> Iterator[str]:
+    """A database of its own for one run (created, then dropped); yields its DATABASE_URL.
+
+    `python` runs an interpreter that has the project's driver: its venv's, or its image's.
+    """
     name, port, url = DATABASE_SERVICES[database]
     require_service(name, "127.0.0.1", port)
     db = f"asyncgen_{uuid.uuid4().hex[:12]}"
-    admin = ["uv", "run", "--no-sync", "python", "-c", _ADMIN_SCRIPTS[database]]
+    admin = [*python, "-c", _ADMIN_SCRIPTS[database]]
     run([*admin, f"CREATE DATABASE {db}"], project)
     try:
         yield url.format(db=db)

@@ -1,7 +1,7 @@
 """Generated prose speaks only of what the project has.
 
-Code comments, docstrings, README, Dockerfile, compose file, `.env.example` and the CI
-workflow of a project rendered without an integration must not name it (nor its
+Code comments, docstrings, README, Dockerfile, compose file, `.env.example`, the CI
+workflow and the Kubernetes manifests of a project rendered without an integration must not name it (nor its
 backends), and a project with one backend must not describe another's. Identifiers and
 string literals in Python are code, not prose, and are left alone.
 """
@@ -77,7 +77,9 @@ FORBIDDEN: list[tuple[Callable[[Answers], bool], list[str]]] = [
             r"\btaskiq\b",
             r"\bdramatiq\b",
             r"\bcelery\b",
-            r"\bjobs?\b(?!:)",  # not the CI workflow's `jobs:` key
+            # Not the CI workflow's `jobs:` key, nor a Kubernetes `Job` (the migrations').
+            r"(?-i:\bjobs?\b)(?![:/])",
+            r"\bjobs\b(?!:)",
             r"\bbackground (tasks?|jobs?|work)\b",
             r"\bTASK_\w+",
         ],
@@ -106,6 +108,9 @@ WHOLE_FILES = [
     "compose.yaml",
     ".env.example",
     ".github/workflows/ci.yml",
+    ".github/workflows/update.yml",
+    "scripts/smoke.sh",
+    "scripts/update-template.sh",
     ".gitignore",
     ".dockerignore",
 ]
@@ -137,7 +142,11 @@ def prose(project: Path) -> Iterator[tuple[str, int, str]]:
     for number, text in enumerate((project / "README.md").read_text().splitlines(), 1):
         if not CHANGE_AN_ANSWER.search(text):
             yield "README.md", number, text
-    for name in WHOLE_FILES:
+    names = [
+        *WHOLE_FILES,
+        *(str(path.relative_to(project)) for path in sorted(project.glob("deploy/**/*.*"))),
+    ]
+    for name in names:
         path = project / name
         if path.exists():
             for number, text in enumerate(path.read_text().splitlines(), 1):
