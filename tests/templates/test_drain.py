@@ -116,7 +116,7 @@ def database_of(project: Path, database: str) -> Iterator[str | None]:
         yield None
         return
     with throwaway_database(project, database) as url:
-        run(["uv", "run", "--no-sync", "alembic", "upgrade", "head"], project, {"DATABASE_URL": url})
+        run(["uv", "run", "--no-sync", "alembic", "upgrade", "heads"], project, {"DATABASE_URL": url})
         yield url
 
 

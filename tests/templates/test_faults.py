@@ -331,7 +331,9 @@ def test_backends_fail_under_load_and_come_back(tmp_path: Path, framework: str, 
         broker_url(project, broker, namespace) as direct_broker_url,
         proxies(5432, 6379, broker_port) as (postgres, redis, broker_proxy),
     ):
-        run(["uv", "run", "--no-sync", "alembic", "upgrade", "head"], project, {"DATABASE_URL": database_url})
+        run(
+            ["uv", "run", "--no-sync", "alembic", "upgrade", "heads"], project, {"DATABASE_URL": database_url}
+        )
         env = {
             "DATABASE_URL": through(database_url, 5432, postgres),
             "REDIS_URL": through(redis_url, 6379, redis),

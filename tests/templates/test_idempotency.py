@@ -46,7 +46,7 @@ def test_a_retry_to_another_instance_gets_the_first_result(tmp_path: Path) -> No
     run(["uv", "sync", "-q"], project)
     with throwaway_database(project, "postgresql") as url:
         env = {"DATABASE_URL": url}
-        run(["uv", "run", "--no-sync", "alembic", "upgrade", "head"], project, env)
+        run(["uv", "run", "--no-sync", "alembic", "upgrade", "heads"], project, env)
         with Service(project, "demo_service", env) as first, Service(project, "demo_service", env) as second:
             try:
                 check_two_instances(first.base, second.base)

@@ -6,7 +6,7 @@ image is built once and then:
   read-back, keeps its data in the /data volume, turns healthy by its own HEALTHCHECK and
   exits 0 on `docker stop` within the grace period;
 - run against this machine's services (`--network host`; a database, a Redis database and a
-  RabbitMQ virtual host of its own): `alembic upgrade head`, the app and the worker (the
+  RabbitMQ virtual host of its own): `alembic upgrade heads`, the app and the worker (the
   image with compose.yaml's worker command) run, one create makes the worker run its job
   (the `item.processed` log line), and both exit 0 on `docker stop`.
 The base images are stand-ins built here (tests/containers.py): no image registry answers.
@@ -164,7 +164,7 @@ def check_real_services(project: Path, image: str) -> None:
         broker_url = stack.enter_context(rabbitmq_vhost())
         on_host = ["--network", "host", "--env", f"DATABASE_URL={database_url}"]
         on_host += ["--env", f"REDIS_URL={redis_url}", "--env", f"BROKER_URL={broker_url}"]
-        docker("run", "--rm", *on_host, image, "alembic", "upgrade", "head")
+        docker("run", "--rm", *on_host, image, "alembic", "upgrade", "heads")
 
         port = free_port()
         app, worker = f"{image}-app", f"{image}-worker"

@@ -270,7 +270,7 @@ def test_migrations_run_as_a_job_before_the_app_serves(rendered: Rendered, layer
     [migrate] = job["containers"]
     assert (
         migrate["command"]
-        == ["alembic", "upgrade", "head"]
+        == ["alembic", "upgrade", "heads"]
         == compose_service(rendered, "migrate")["command"]
     )
     assert migrate["image"] == app["image"]

@@ -94,7 +94,7 @@ def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row
         alembic = ["uv", "run", "--no-sync", "alembic"]
         if database in ("postgresql", "mysql"):
             env["DATABASE_URL"] = stack.enter_context(throwaway_database(project, database))
-            run([*alembic, "upgrade", "head"], project, env)
+            run([*alembic, "upgrade", "heads"], project, env)
             assert "(head)" in run([*alembic, "current"], project, env)
         elif database == "sqlite":
             env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'matrix.db'}"
@@ -110,4 +110,4 @@ def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row
         if database in ("postgresql", "mysql"):
             # Every migration has a working downgrade, on the data the suite left.
             run([*alembic, "downgrade", "base"], project, env)
-            run([*alembic, "upgrade", "head"], project, env)
+            run([*alembic, "upgrade", "heads"], project, env)
