@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -242,13 +243,18 @@ def serving(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so what it started can be killed with it
     )
     try:
         wait_http(port)
         yield process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wrk(url: str, seconds: int, rate: float | None = None, cores: str | None = "1") -> tuple[float, float]:
@@ -488,9 +494,12 @@ def wait_serving(server: subprocess.Popen[bytes], port: int, count: int, timeout
             if time.monotonic() > deadline:
                 raise RuntimeError(f"fewer than {count} processes serve on {port}")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/health/live")
-            connection.getresponse().read()
             held.append(connection)  # open, so the process that answered shows
+            try:
+                connection.request("GET", "/health/live")
+                connection.getresponse().read()
+            except OSError:  # a process still starting: the next connection may find another
+                pass
             time.sleep(0.05)
     finally:
         for connection in held:
@@ -541,6 +550,7 @@ def bench_processes(
                         wrk(urls[kind], 2, cores=None)  # warm-up: pools filled, cache populated
                         rps, _ = wrk(urls[kind], seconds, cores=None)
                         samples.setdefault((framework, kind, processes), []).append(rps)
+                        print(f"{framework} {kind} {processes} process(es): {rps:,.0f} rps", flush=True)
     print(
         f"\nWEB_CONCURRENCY 1 and 2, wrk -c{CONNECTIONS}, server and wrk sharing both cores, "
         f"median of {rounds} x {seconds} s (per-round factors in brackets):"
