@@ -6,10 +6,12 @@
     python benchmarks/bench.py http --frameworks fastapi,litestar
     python benchmarks/bench.py http --record benchmarks/http.json   # also keep the medians as data
     python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
+    python benchmarks/bench.py processes --record src/asyncgen/measured.json   # 1 vs 2 processes
 
-HTTP rounds pin the server to core 0 and wrk to core 1 (taskset), alternate the apps within
-one run, and report the median of the rounds: ratios between apps are what to compare,
-absolute numbers drift between machines. Unpaced wrk measures capacity; the uncached read is
+HTTP rounds pin the server to core 0 and wrk to core 1 (taskset; `processes` pins neither, as
+two serving processes need both cores), alternate the apps within one run, and report the
+median of the rounds: ratios between apps are what to compare, absolute numbers drift
+between machines. Unpaced wrk measures capacity; the uncached read is
 then measured again with its 64 connections paced (paced.lua) to shares of that capacity,
 which is the latency a client sees under that load. Needs wrk, taskset and uv on PATH.
 """
@@ -21,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -230,27 +233,36 @@ def wait_http(port: int, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def serving(command: list[str], cwd: Path, port: int, env: dict[str, str]) -> Iterator[None]:
+def serving(
+    command: list[str], cwd: Path, port: int, env: dict[str, str], cores: str | None = "0"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The server, on `cores` (None: wherever the system puts it)."""
     process = subprocess.Popen(
-        ["taskset", "-c", "0", *command],
+        [*(["taskset", "-c", cores] if cores else []), *command],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so what it started can be killed with it
     )
     try:
         wait_http(port)
-        yield
+        yield process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
-def wrk(url: str, seconds: int, rate: float | None = None) -> tuple[float, float]:
+def wrk(url: str, seconds: int, rate: float | None = None, cores: str | None = "1") -> tuple[float, float]:
     """(requests/s, p99 ms) over CONNECTIONS connections; `rate` paces them to about that load."""
     paced = ["-s", str(PACED_LUA)] if rate else []
+    pinned = ["taskset", "-c", cores] if cores else []
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *paced, url],
+        [*pinned, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *paced, url],
         capture_output=True,
         text=True,
         check=True,
@@ -407,8 +419,7 @@ def bench_http(
     if "fastapi" in frameworks:
         print_against_fastapi(medians)
     if record:
-        record.write_text(json.dumps(recorded(medians, paced, rounds, seconds), indent=2) + "\n")
-        print(f"recorded in {record}")
+        update_record(record, recorded(medians, paced, rounds, seconds))
 
 
 def print_against_fastapi(medians: dict[str, dict[str, tuple[float, float]]]) -> None:
@@ -448,6 +459,133 @@ def recorded(
             for framework, rows in medians.items()
         },
     }
+
+
+def update_record(record: Path, run: dict[str, object]) -> None:
+    """Writes the HTTP run, keeping the processes run recorded there (bench_processes)."""
+    kept = json.loads(record.read_text()).get("processes") if record.exists() else None
+    record.write_text(json.dumps(run | ({"processes": kept} if kept else {}), indent=2) + "\n")
+    print(f"recorded in {record}")
+
+
+PROCESS_COUNTS = (1, 2)
+
+
+def wait_serving(server: subprocess.Popen[bytes], port: int, count: int, timeout: float = 60) -> None:
+    """Until `count` of the server's processes answer: wrk's connections, all opened at once,
+    would otherwise all go to a process that started first."""
+    import http.client
+
+    import psutil
+
+    def serving() -> int:
+        main = psutil.Process(server.pid)
+        return sum(
+            any(
+                c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in p.net_connections("tcp")
+            )
+            for p in [main, *main.children(recursive=True)]
+        )
+
+    held: list[http.client.HTTPConnection] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while serving() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fewer than {count} processes serve on {port}")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            held.append(connection)  # open, so the process that answered shows
+            try:
+                connection.request("GET", "/health/live")
+                connection.getresponse().read()
+            except OSError:  # a process still starting: the next connection may find another
+                pass
+            time.sleep(0.05)
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def bench_processes(
+    work: Path,
+    env: dict[str, str],
+    frameworks: list[str],
+    rounds: int,
+    seconds: int,
+    record: Path | None = None,
+) -> None:
+    """Per framework: its generated service in 1 and in 2 serving processes (WEB_CONCURRENCY).
+
+    The server and wrk are not pinned here: 2 processes need both cores, which wrk shares,
+    so the factor is what this 2-core machine gives, below what 2 free cores would.
+    """
+    from asyncgen.frameworks import BY_NAME
+
+    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    services: dict[str, tuple[Path, list[str], dict[str, str]]] = {}
+    for index, framework in enumerate(frameworks):
+        name = f"{framework}-procs"
+        project = generated_project(work, env, name, "--framework", framework, "--database", "postgresql")
+        command = [str(project / ".venv" / "bin" / "python"), "-m", name.replace("-", "_")]
+        services[framework] = (
+            project,
+            command,
+            {
+                "DATABASE_URL": postgres_database(project, f"bench_procs_{framework}"),
+                "REDIS_URL": f"redis://127.0.0.1:6379/{8 + index}",
+            },
+        )
+    kinds = ("live", "cached")
+    samples: dict[tuple[str, str, int], list[float]] = {}
+    for _ in range(rounds):
+        for framework, (project, command, extra) in services.items():
+            for processes in PROCESS_COUNTS:
+                port = free_port()
+                server_env = clean_env | extra | {"PORT": str(port), "WEB_CONCURRENCY": str(processes)}
+                with serving(command, project, port, server_env, cores=None) as server:
+                    wait_serving(server, port, processes)
+                    base = f"http://127.0.0.1:{port}"
+                    urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{create_item(port)}"}
+                    for kind in kinds:
+                        wrk(urls[kind], 2, cores=None)  # warm-up: pools filled, cache populated
+                        rps, _ = wrk(urls[kind], seconds, cores=None)
+                        samples.setdefault((framework, kind, processes), []).append(rps)
+                        print(f"{framework} {kind} {processes} process(es): {rps:,.0f} rps", flush=True)
+    print(
+        f"\nWEB_CONCURRENCY 1 and 2, wrk -c{CONNECTIONS}, server and wrk sharing both cores, "
+        f"median of {rounds} x {seconds} s (per-round factors in brackets):"
+    )
+    print(
+        "| framework (server) | `/health/live`, 1 / 2 processes | factor "
+        "| cached read, 1 / 2 processes | factor |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    medians: dict[str, dict[str, dict[str, float]]] = {}
+    for framework in frameworks:
+        cells = []
+        for kind in kinds:
+            one, two = samples[framework, kind, 1], samples[framework, kind, 2]
+            rows = medians.setdefault(framework, {})
+            rows[kind] = {str(n): statistics.median(samples[framework, kind, n]) for n in PROCESS_COUNTS}
+            factor = rows[kind]["2"] / rows[kind]["1"]
+            per_round = ", ".join(f"{b / a:.2f}" for a, b in zip(one, two, strict=True))
+            cells += [f"{rows[kind]['1']:,.0f} / {rows[kind]['2']:,.0f} rps", f"{factor:.2f}x ({per_round})"]
+        print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
+    if record:
+        run = {
+            "measured": time.strftime("%Y-%m-%d"),
+            "method": (
+                f"WEB_CONCURRENCY 1 and 2, wrk -c{CONNECTIONS}, server and wrk sharing both cores, "
+                f"median of {rounds} x {seconds} s"
+            ),
+            "frameworks": {
+                framework: {kind: {n: round(rps) for n, rps in by.items()} for kind, by in rows.items()}
+                for framework, rows in medians.items()
+            },
+        }
+        kept = json.loads(record.read_text()) if record.exists() else {}
+        record.write_text(json.dumps({**kept, "processes": run}, indent=2) + "\n")
+        print(f"recorded in {record} (processes)")
 
 
 def template_with_server(dst: Path, framework: str, server: str) -> Path:
@@ -533,7 +671,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("parts", nargs="*", help="cli, new, http, servers (default: cli, new, http)")
+    parser.add_argument(
+        "parts", nargs="*", help="cli, new, http, servers, processes (default: cli, new, http)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
@@ -541,10 +681,12 @@ def main() -> None:
     parser.add_argument("--record", type=Path, help="also write the HTTP medians to this JSON file")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http", "servers"}:
+    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
-        if shutil.which(tool) is None and (tool in ("asyncgen",) or {"http", "servers"} & set(args.parts)):
+        if shutil.which(tool) is None and (
+            tool in ("asyncgen",) or {"http", "servers", "processes"} & set(args.parts)
+        ):
             sys.exit(f"bench needs {tool} on PATH")
     with tempfile.TemporaryDirectory(prefix="asyncgen-bench-") as tmp:
         work = Path(tmp)
@@ -553,12 +695,14 @@ def main() -> None:
             bench_cli(work, env)
         if "new" in args.parts:
             bench_new(work, env)
-        if "http" in args.parts:
-            from asyncgen.frameworks import NAMES
+        from asyncgen.frameworks import NAMES
 
-            frameworks = args.frameworks.split(",") if args.frameworks else list(NAMES)
+        frameworks = args.frameworks.split(",") if args.frameworks else list(NAMES)
+        if "http" in args.parts:
             live = not args.no_live
             bench_http(work, env, frameworks, args.rounds, args.seconds, live, args.record)
+        if "processes" in args.parts:
+            bench_processes(work, env, frameworks, args.rounds, args.seconds, args.record)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
 

@@ -237,6 +237,19 @@ def test_readme_performance_table_is_the_recorded_run() -> None:
         assert f"{rows['uncached_p99_at_half_load_ms']} ms" in line, framework
 
 
+def test_readme_performance_table_gives_the_recorded_scaling_with_processes() -> None:
+    """Each framework's row quotes its 2-process / 1-process factors from the recorded run."""
+    readme = (REPO / "README.md").read_text()
+    scaling = RUN["processes"]["frameworks"]
+    assert set(FRAMEWORKS) <= set(scaling)
+    for framework, rows in scaling.items():
+        line = next(
+            line for line in readme.splitlines() if line.startswith(f"| {BY_NAME[framework].title} (")
+        )
+        factors = "; ".join(f"{rows[kind]['2'] / rows[kind]['1']:.2f}x" for kind in ("live", "cached"))
+        assert line.endswith(f"| {factors} |"), (framework, factors)
+
+
 def rule_table() -> list[str]:
     """The README's rule table, row by row, as RULES says it should read."""
     rows = ["| when | points | reason | source |", "|---|---|---|---|"]

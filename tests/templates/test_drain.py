@@ -8,7 +8,8 @@ impatient operator or a supervisor may send it: the second must change nothing. 
 create whose headers came before SIGTERM and whose body comes after it must get its 201.
 Each framework runs the project `asyncgen new` makes with the questionnaire's defaults, on
 its embedded defaults (no service URL set: SQLite, in-process cache, broker and tasks) and
-on PostgreSQL.
+on PostgreSQL, in one process; and with WEB_CONCURRENCY=2, where SIGTERM goes to the server's
+main process alone and both serving processes must have held clients' connections.
 """
 
 import http.client
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -57,6 +59,7 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)  # the first few non-201 answers, for the report
+    serving: set[int] = field(default_factory=set)  # the processes that held clients' connections
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, status: int, body: bytes) -> None:
@@ -180,17 +183,52 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
     return Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
 
 
-def under_load(project: Path, env: dict[str, str], log: Path) -> tuple[Outcome, Stop]:
+def serving_processes(server: subprocess.Popen[bytes], port: int) -> set[int]:
+    """The server's processes (itself, or those it started) that hold a connection to `port`."""
+    main = psutil.Process(server.pid)
+    serving = set()
+    for process in [main, *main.children(recursive=True)]:
+        try:
+            connections = process.net_connections("tcp")
+        except psutil.NoSuchProcess:
+            continue
+        if any(c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in connections):
+            serving.add(process.pid)
+    return serving
+
+
+def wait_until_serving(port: int, process: subprocess.Popen[bytes], count: int, log: Path) -> None:
+    """Until `count` of the server's processes answer: one started late would otherwise find
+    every keep-alive client taken by the others."""
+    held: list[http.client.HTTPConnection] = []
+    deadline = time.monotonic() + 30
+    try:
+        while len(serving_processes(process, port)) < count:
+            assert time.monotonic() < deadline, f"fewer than {count} processes serve:\n{log.read_text()}"
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/live")
+            connection.getresponse().read()
+            held.append(connection)  # held open, so the process that answered still shows
+            time.sleep(0.05)
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def under_load(project: Path, env: dict[str, str], log: Path, processes: int) -> tuple[Outcome, Stop]:
     port = free_port()
     outcome, done = Outcome(), threading.Event()
     with server(project, {**env, "PORT": str(port)}, log) as process:
         wait_until_live(port, process, log)
+        wait_until_serving(port, process, processes, log)
         clients = [
             threading.Thread(target=client, args=(port, number, outcome, done)) for number in range(CLIENTS)
         ]
         for thread in clients:
             thread.start()
-        time.sleep(LOAD_SECONDS)
+        time.sleep(LOAD_SECONDS / 2)
+        outcome.serving = serving_processes(process, port)
+        time.sleep(LOAD_SECONDS / 2)
         stopped = stop(process, log)
         done.set()
         for thread in clients:
@@ -198,7 +236,7 @@ def under_load(project: Path, env: dict[str, str], log: Path) -> tuple[Outcome, 
     return outcome, stopped
 
 
-def with_a_body_arriving(project: Path, env: dict[str, str], log: Path) -> tuple[bytes, Stop]:
+def with_a_body_arriving(project: Path, env: dict[str, str], log: Path, processes: int) -> tuple[bytes, Stop]:
     """A create whose headers came before SIGTERM and whose body comes after it."""
     port = free_port()
     body = json.dumps({"name": "arriving", "price": 1}).encode()
@@ -208,6 +246,7 @@ def with_a_body_arriving(project: Path, env: dict[str, str], log: Path) -> tuple
     )
     with server(project, {**env, "PORT": str(port)}, log) as process:
         wait_until_live(port, process, log)
+        wait_until_serving(port, process, processes, log)
         with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as sock:
             sock.sendall(head.encode() + body[:5])
             time.sleep(0.2)  # the server has read the headers and waits for the rest
@@ -228,28 +267,38 @@ def with_a_body_arriving(project: Path, env: dict[str, str], log: Path) -> tuple
     return answer, Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
 
 
-@pytest.mark.parametrize("database", ["embedded", "postgresql"])
+@pytest.mark.parametrize(
+    ("database", "processes"),
+    [("embedded", 1), ("postgresql", 1), ("embedded", 2)],
+    ids=["embedded", "postgresql", "embedded-2-processes"],
+)
 @pytest.mark.parametrize("framework", NAMES)
-def test_sigterm_answers_every_stored_create(tmp_path: Path, framework: str, database: str) -> None:
+def test_sigterm_answers_every_stored_create(
+    tmp_path: Path, framework: str, database: str, processes: int
+) -> None:
     project = render(tmp_path / "demo-service", framework=framework, **DEFAULT_ANSWERS)
     run(["uv", "sync", "-q"], project)
     with database_of(project, database) as database_url:
         env = {"DATABASE_URL": database_url} if database_url else {}
-        outcome, stopped = under_load(project, env, tmp_path / "load.log")
+        env["WEB_CONCURRENCY"] = str(processes)
+        outcome, stopped = under_load(project, env, tmp_path / "load.log", processes)
         stored = stored_ids(project, database_url)
-        answer, slow = with_a_body_arriving(project, env, tmp_path / "arriving.log")
+        answer, slow = with_a_body_arriving(project, env, tmp_path / "arriving.log", processes)
         stored_after = stored_ids(project, database_url)
 
     server_errors = {status: n for status, n in outcome.statuses.items() if status >= 500}
     figures = (
-        f"{framework}/{database}: stored {len(stored)}, acknowledged {len(outcome.acknowledged)}, "
-        f"5xx {sum(server_errors.values())}, exit {stopped.code}, {stopped.seconds:.2f} s to exit; "
+        f"{framework}/{database}, {processes} process(es): stored {len(stored)}, "
+        f"acknowledged {len(outcome.acknowledged)}, "
+        f"5xx {sum(server_errors.values())}, exit {stopped.code}, {stopped.seconds:.2f} s to exit, "
+        f"{len(outcome.serving)} serving processes; "
         f"statuses {outcome.statuses}, client errors {outcome.errors}, refusals {outcome.refusals}; "
         f"body arriving after SIGTERM: {answer[:80]!r}, exit {slow.code}, {slow.seconds:.2f} s to exit"
     )
     print(figures)
     report = f"{figures}\nserver output:\n{stopped.log}"
     assert outcome.acknowledged, report
+    assert len(outcome.serving) == processes, report
     assert stored == outcome.acknowledged, (
         f"stored without a response: {sorted(stored - outcome.acknowledged)[:10]}, "
         f"acknowledged but not stored: {sorted(outcome.acknowledged - stored)[:10]}\n{report}"
