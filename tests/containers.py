@@ -100,6 +100,13 @@ def import_root(root: Path, tag: str, *changes: str) -> None:
     assert result.returncode == 0, f"docker import {tag} failed:\n{result.stderr}"
 
 
+def base_images() -> None:
+    """The images a generated Dockerfile starts from, at the versions `_versions.jinja` pins."""
+    pinned = versions()
+    python_image(f"python:{pinned.python}-slim")
+    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")
+
+
 def uv_image(tag: str) -> str:
     """Stand-in for astral-sh's distroless uv image: the uv binary asyncgen installs, at /uv."""
     from uv import find_uv_bin

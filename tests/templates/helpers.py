@@ -4,6 +4,7 @@ import os
 import random
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -16,6 +17,17 @@ from copier import run_copy
 from services import require_service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def wait_until(check: Any, what: str, timeout: float) -> Any:
+    """`check()`'s first true result within `timeout` seconds; a refused connection is a no."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with suppress(OSError):
+            if result := check():
+                return result
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:

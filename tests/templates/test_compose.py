@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +40,17 @@ import pytest
 import yaml
 from containers import (
     DOCKER,
+    base_images,
     docker,
     docker_env,
     postgres_image,
-    python_image,
     rabbitmq_image,
     redis_image,
     require_engine,
     versions,
-    uv_image,
 )
 
-from .helpers import render, request
+from .helpers import render, request, wait_until
 from services import reachable, require_tool
 
 pytestmark = pytest.mark.slow
@@ -63,14 +63,13 @@ def stand_in_images() -> None:
     """Every image the Dockerfile and compose.yaml name, built at once where missing."""
     pinned = versions()
     builds = [
-        (python_image, f"python:{pinned.python}-slim"),
-        (uv_image, f"ghcr.io/astral-sh/uv:{pinned.uv}"),
-        (postgres_image, f"postgres:{pinned.postgres}"),
-        (redis_image, f"redis:{pinned.redis}"),
-        (rabbitmq_image, f"rabbitmq:{pinned.rabbitmq}-management-alpine"),
+        partial(base_images),
+        partial(postgres_image, f"postgres:{pinned.postgres}"),
+        partial(redis_image, f"redis:{pinned.redis}"),
+        partial(rabbitmq_image, f"rabbitmq:{pinned.rabbitmq}-management-alpine"),
     ]
     with ThreadPoolExecutor(len(builds)) as pool:
-        for future in [pool.submit(build, tag) for build, tag in builds]:
+        for future in [pool.submit(build) for build in builds]:
             future.result()
 
 
@@ -148,16 +147,6 @@ def sse_events(url: str, received: "queue.Queue[dict[str, str]]") -> threading.T
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
-
-
-def wait_until(check: Any, what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with suppress(OSError):
-            if result := check():
-                return result
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def test_compose_stack_creates_processes_streams_and_stops_cleanly(tmp_path: Path) -> None:

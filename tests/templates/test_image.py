@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from containers import DOCKER, docker, python_image, require_engine, uv_image, versions
+from containers import DOCKER, base_images, docker, require_engine
 from copier import run_copy
 
 from asyncgen.frameworks import NAMES
@@ -49,12 +49,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 
 @pytest.fixture(scope="module")
-def base_images() -> None:
-    """The images the Dockerfile starts from, at the versions `_versions.jinja` names."""
+def engine() -> None:
     require_engine()
-    pinned = versions()
-    python_image(f"python:{pinned.python}-slim")
-    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")
+    base_images()
 
 
 @pytest.fixture
@@ -184,7 +181,7 @@ def check_real_services(project: Path, image: str) -> None:
 
 @pytest.mark.parametrize("framework", NAMES)
 def test_image_builds_runs_and_stops_cleanly(
-    tmp_path: Path, base_images: None, names: str, framework: str
+    tmp_path: Path, engine: None, names: str, framework: str
 ) -> None:
     for service, port in [("PostgreSQL", 5432), ("Redis", 6379), ("RabbitMQ", 5672)]:
         require_service(service, "127.0.0.1", port)  # before the build, not halfway through

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import yaml
 
-from containers import docker, python_image, require_engine, uv_image, versions
+from containers import DOCKER, base_images, docker, require_engine
 from services import require_service, require_tool
 
-from .helpers import free_port, rabbitmq_vhost, redis_database, render, request
+from .helpers import free_port, rabbitmq_vhost, redis_database, render, request, throwaway_database, wait_until
 
 Doc = dict[str, Any]
 
@@ -438,36 +438,11 @@ def docker_run_flags(pod: Doc, container: Doc, env: dict[str, str]) -> list[str]
     return flags
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    psql = require_tool("psql")
-    name = f"asyncgen_k8s_{uuid.uuid4().hex[:12]}"
-    admin = [psql, "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c"]
-    subprocess.run([*admin, f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run([*admin, f"DROP DATABASE {name} WITH (FORCE)"], check=True, capture_output=True)
-
-
-def wait_for(check: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with suppress(OSError):
-            if check():
-                return
-        time.sleep(0.5)
-    pytest.fail(f"{what} within {seconds} s")
-
-
 @pytest.mark.slow
 def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
     """Migrations Job, the app waiting for it, app and Celery worker: each under its pod spec."""
     require_engine()
-    pinned = versions()
-    python_image(f"python:{pinned.python}-slim")
-    uv_image(f"ghcr.io/astral-sh/uv:{pinned.uv}")
+    base_images()
     answers = COMBINATIONS[0]  # PostgreSQL, Redis, RabbitMQ, Celery: every kind of pod
     assert answers["database"] == "postgresql" and answers["tasks"] == "celery"
     project = render(tmp_path / "demo-service", **answers)
@@ -484,12 +459,14 @@ def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
         return names[-1]
 
     def logs(name: str) -> str:
-        return docker("logs", name).stdout + docker("logs", name).stderr
+        output = docker("logs", name)
+        return output.stdout + output.stderr
 
     docker("build", "-q", "-t", image, str(project), timeout=900)
+    in_image = [DOCKER, "run", "--rm", "--network", "host", image, "python"]
     try:
         with (
-            postgres_database() as database_url,
+            throwaway_database(project, "postgresql", in_image) as database_url,
             redis_database() as redis_url,
             rabbitmq_vhost() as broker_url,
         ):
@@ -517,15 +494,15 @@ def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
             worker = start("worker", worker_pod, worker_pod["containers"][0], env)
             base = f"http://127.0.0.1:{port}"
             ready = app["readinessProbe"]["httpGet"]["path"]
-            wait_for(lambda: request(base + ready)[0] == 200, 60, f"{ready} not 200: {logs(served)}")
+            wait_until(lambda: request(base + ready)[0] == 200, f"{ready} to answer 200: {logs(served)}", 60)
             assert request(base + app["livenessProbe"]["httpGet"]["path"])[0] == 200
             status, body = request(f"{base}/api/items", "POST", {"name": "pod", "price": 1})
             assert status == 201, body
             item = json.loads(body)["id"]
-            wait_for(
+            wait_until(
                 lambda: f'"item_id": {item}, "event": "item.processed"' in logs(worker),
+                f"the worker's item.processed line: {logs(worker)}",
                 60,
-                f"the worker ran no job: {logs(worker)}",
             )
 
             for name, pod in ((served, app_pod), (worker, worker_pod)):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from containers import docker, docker_env, python_image, require_engine, uv_image, versions
+from containers import base_images, docker, docker_env, require_engine, versions
 
 from .helpers import TEMPLATES, render
 from services import require_tool
@@ -112,9 +112,7 @@ def smoke(image: str, project: Path) -> subprocess.CompletedProcess[str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The default project's image, as its CI builds it; the smoke run gives it no environment."""
     require_engine()
-    known = versions()
-    python_image(f"python:{known.python}-slim")
-    uv_image(f"ghcr.io/astral-sh/uv:{known.uv}")
+    base_images()
     project = render(tmp_path_factory.mktemp("smoke") / "svc", database="postgresql")
     image = f"asyncgen-ci-smoke-{os.getpid()}"
     docker("build", "-q", "-t", image, str(project))
