@@ -7,6 +7,8 @@
     python benchmarks/bench.py http --record benchmarks/http.json   # also keep the medians as data
     python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
     python benchmarks/bench.py processes --record src/asyncgen/measured.json   # 1 vs 2 processes
+    python benchmarks/bench.py pages        # page 1 vs page 999,000 deep, keyset and offset
+    python benchmarks/bench.py pages --rows 20000 --depth 19000   # a quick check
 
 HTTP rounds pin the server to core 0 and wrk to core 1 (taskset; `processes` pins neither, as
 two serving processes need both cores), alternate the apps within one run, and report the
@@ -667,13 +669,112 @@ def bench_paced(
     return median_row(samples)[1]
 
 
+# Fills the items table with `rows` items in one statement per chunk, through the project's
+# own models, on whichever database DATABASE_URL names.
+FILL = """
+import asyncio, os, sys
+from datetime import UTC, datetime
+from sqlalchemy import insert
+from {package}.db import Database, ItemRow
+
+async def main() -> None:
+    database = Database(os.environ["DATABASE_URL"])
+    await database.create_tables()
+    now, rows = datetime.now(UTC).replace(microsecond=0), int(sys.argv[1])
+    for start in range(0, rows, 10_000):
+        chunk = [{{"name": f"item-{{n}}", "price": 1.0, "created_at": now}}
+                 for n in range(start, min(rows, start + 10_000))]
+        async with database.transaction() as session:
+            await session.execute(insert(ItemRow), chunk)
+    await database.close()
+
+asyncio.run(main())
+"""
+
+
+def mariadb_database(project: Path, name: str) -> str:
+    python = str(project / ".venv" / "bin" / "python")
+    admin = (
+        "import asyncio, asyncmy\n"
+        "async def main():\n"
+        "    conn = await asyncmy.connect(host='127.0.0.1', user='root')\n"
+        "    async with conn.cursor() as cursor:\n"
+        "        try:\n"
+        f"            await cursor.execute('DROP DATABASE {name}')\n"
+        "        except Exception:\n"
+        "            pass  # none yet\n"
+        f"        await cursor.execute('CREATE DATABASE {name}')\n"
+        "    conn.close()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([python, "-c", admin], check=True)
+    return f"mysql+asyncmy://root@127.0.0.1:3306/{name}"
+
+
+def page_ms(port: int, query: str, times: int = 7) -> float:
+    """Median milliseconds of `GET /api/items?query` (50 items), after one warm-up request."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{port}/api/items?{query}"
+
+    def get() -> None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert len(response.read()) > 2, url  # a page, not an empty list
+
+    get()
+    return median_seconds(get, times) * 1000
+
+
+def bench_pages(work: Path, env: dict[str, str], rows: int, depth: int) -> None:
+    """Page 1 and a page `depth` items deep, keyset (cursor) and offset, on each database.
+
+    One BlackSheep service (the fastest framework here, so the database's share shows) on a
+    table of `rows` items; the keyset page's cursor is the one the service hands out for it.
+    """
+    project = generated_project(
+        work, env, "pages-bench", "--framework", "blacksheep", "--database", "postgresql", "--cache", "none"
+    )
+    python = str(project / ".venv" / "bin" / "python")
+    subprocess.run(["uv", "pip", "install", "-q", "--python", python, "asyncmy"], check=True)
+    cursor = subprocess.run(
+        [python, "-c", f"from pages_bench.items.paging import encode_cursor; print(encode_cursor({depth}))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    databases = {
+        "postgresql": lambda: postgres_database(project, "asyncgen_pages"),
+        "mariadb": lambda: mariadb_database(project, "asyncgen_pages"),
+        "sqlite": lambda: f"sqlite+aiosqlite:///{work / 'pages.db'}",
+    }
+    print(f"\n## Pages: {rows:,} items, 50 a page, median of 7 requests (ms)\n")
+    print("| database | keyset page 1 | keyset deep | deep/first | offset page 1 | offset deep |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for database, make in databases.items():
+        url = make()
+        run_env = env | {"DATABASE_URL": url}
+        subprocess.run([python, "-c", FILL.format(package="pages_bench"), str(rows)], env=run_env, check=True)
+        port = free_port()
+        with serving(run_module(python, "pages_bench", port), project, port, run_env | {"PORT": str(port)}):
+            first = page_ms(port, "limit=50")
+            deep = page_ms(port, f"limit=50&cursor={cursor}")
+            offset_first = page_ms(port, "limit=50&offset=0")
+            offset_deep = page_ms(port, f"limit=50&offset={depth}")
+        print(
+            f"| {database} | {first:.1f} | {deep:.1f} | {deep / first:.2f}x"
+            f" | {offset_first:.1f} | {offset_deep:.1f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "parts", nargs="*", help="cli, new, http, servers, processes (default: cli, new, http)"
+        "parts", nargs="*", help="cli, new, http, servers, processes, pages (default: cli, new, http)"
     )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="pages: the table's size")
+    parser.add_argument("--depth", type=int, default=999_000, help="pages: the deep page's start")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
@@ -681,7 +782,7 @@ def main() -> None:
     parser.add_argument("--record", type=Path, help="also write the HTTP medians to this JSON file")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes"}:
+    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "pages"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
         if shutil.which(tool) is None and (
@@ -705,6 +806,8 @@ def main() -> None:
             bench_processes(work, env, frameworks, args.rounds, args.seconds, args.record)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
+        if "pages" in args.parts:
+            bench_pages(work, env, args.rows, args.depth)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ def test_no_terminal_message_names_both_ways_out(workdir: Path, capsys: pytest.C
 
 def test_everything_answered_needs_no_terminal(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     answers = workdir / "full.yml"
-    answers.write_text("framework: fastapi\ndatabase: sqlite\ncache: none\nbroker: none\ntasks: none\n")
+    answers.write_text(
+        "framework: fastapi\ndatabase: sqlite\ncache: none\nbroker: none\ntasks: none\nauth: jwt\n"
+    )
     outcome = run_cli(["new", "svc", "--answers", "full.yml"], workdir, capsys)
     assert outcome.code == 0, outcome.err
     assert (workdir / "svc" / ".copier-answers.yml").is_file()

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "cache": "redis",
     "broker": "rabbitmq",
     "tasks": "taskiq",
+    "auth": "none",
 }
 
 
@@ -58,6 +59,14 @@ def test_first_record_holds_requirements_ranking_decision_and_consequences() -> 
         assert f"- BlackSheep: {line}\n" in text
     assert f"- `cache=redis`: {CONSEQUENCES['cache', 'redis'].costs}\n" in text
     assert "a transactional outbox table publishes them" in text
+    assert "| auth | `none` | nothing | default |" in text
+
+
+def test_first_record_names_the_authentication_chosen() -> None:
+    text = render_first_record(plan({"framework": "litestar", "auth": "apikey"}), "v0.2.0", DAY)
+    assert text.startswith("# 1. Use Litestar with PostgreSQL, Redis, RabbitMQ, taskiq and API keys\n")
+    assert "| auth | `apikey` | API keys (X-API-Key, stored as SHA-256 digests) | the team |" in text
+    assert f"- `auth=apikey`: {CONSEQUENCES['auth', 'apikey'].gives}\n" in text
 
 
 def test_first_record_of_a_project_without_database_names_no_database() -> None:
@@ -119,6 +128,7 @@ def test_dropping_the_database_restates_what_it_changes_for_the_broker() -> None
         ({"cache": "none"}, "0002-remove-the-cache.md"),
         ({"tasks": "none"}, "0002-remove-the-task-queue.md"),
         ({"broker": "nats", "cache": "none"}, "0002-change-cache-and-broker.md"),
+        ({"auth": "jwt"}, "0002-use-jwt-as-authentication.md"),
     ],
 )
 def test_add_writes_the_next_record_and_leaves_earlier_ones(

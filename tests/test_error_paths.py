@@ -134,7 +134,7 @@ BROKEN_ANSWERS = [
     pytest.param(
         {"colour": "blue"},
         "svc/.copier-answers.yml: unknown key 'colour' (known keys: project_name, framework, database, "
-        "cache, broker, tasks)",
+        "cache, broker, tasks, auth)",
         id="unknown-key",
     ),
     pytest.param(

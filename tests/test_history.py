@@ -88,7 +88,8 @@ def test_newer_wheel_updates_projects_of_an_older_version(tmp_path: Path) -> Non
         assert (project / "CHANGELOG.md").read_text().startswith(f"## {newer}")
         assert "# the user's own line" in (project / ".gitignore").read_text()
         assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == f"v{newer}"
-    tags = run("git", "tag", cwd=home / ".asyncgen" / "templates", env=env).stdout.split()
+    templates = home / ".asyncgen" / "templates"
+    tags = run("git", "tag", "--sort=version:refname", cwd=templates, env=env).stdout.split()
     assert tags[-2:] == [f"v{__version__}", f"v{newer}"]
 
 

@@ -44,9 +44,10 @@ class Recorder(Prompter):
 
 
 def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
-    # team_background: dotnet (fourth choice); database: mysql (second); everything else default
+    # team_background: dotnet (fourth choice); database: mysql (second); auth: jwt (second);
+    # everything else default
     requirements = [ENTER, ENTER, DOWN * 3 + ENTER, *[ENTER] * (len(REQUIREMENT_QUESTIONS) - 3)]
-    keys = [*requirements, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]
+    keys = [*requirements, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, DOWN + ENTER]
     pipe.send_text("".join(keys))
     said: list[str] = []
     plan = questionnaire(pipe, said).run("demo", {})
@@ -59,6 +60,7 @@ def test_full_flow_through_the_real_prompts(pipe: PipeInput) -> None:
         "cache": "redis",
         "broker": "rabbitmq",
         "tasks": "taskiq",
+        "auth": "jwt",
     }
     assert said == []
 
@@ -84,7 +86,7 @@ def test_given_keys_are_never_asked() -> None:
 def test_a_given_framework_skips_the_requirements() -> None:
     recorder = Recorder()
     Questionnaire(prompter=recorder).run("demo", {"framework": "fastapi"})
-    assert recorder.asked == ["database", "cache", "broker", "tasks"]
+    assert recorder.asked == ["database", "cache", "broker", "tasks", "auth"]
 
 
 def test_yes_asks_nothing_and_takes_the_recommendation() -> None:
@@ -128,7 +130,7 @@ def test_bad_given_values_fail_before_any_question(given: dict[str, object], mes
 def test_only_task_libraries_with_a_transport_are_offered() -> None:
     recorder = Recorder()
     plan = Questionnaire(prompter=recorder).run(
-        "demo", {"framework": "fastapi", "broker": "nats", "cache": "none"}
+        "demo", {"framework": "fastapi", "broker": "nats", "cache": "none", "auth": "none"}
     )
     assert recorder.asked[-1] == "tasks"
     assert recorder.offered == ["taskiq", "none"]

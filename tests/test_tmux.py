@@ -102,7 +102,7 @@ def test_questionnaire_in_a_real_terminal(terminal: Terminal, tmp_path: Path) ->
     terminal.keys("Enter")
     terminal.wait_for("Database?")
     terminal.keys("Down", "Down", "Enter")  # sqlite
-    for prompt in ("Cache?", "Message broker?", "Background task worker?"):
+    for prompt in ("Cache?", "Message broker?", "Background task worker?", "Authentication on writes?"):
         terminal.wait_for(prompt)
         terminal.keys("Enter")
     assert wait_rc(rc_file) == 0, terminal.screen()

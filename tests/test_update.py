@@ -168,6 +168,24 @@ def test_add_rejects_bad_changes(
 
 
 @pytest.mark.slow
+def test_add_auth_guards_the_writes_and_the_project_still_passes(
+    store: TemplateStore, v1: Release, project: Path
+) -> None:
+    edit_notes(project, {10: "line 11, the user's own"})
+    auth_module = project / "src" / "live_svc" / "auth.py"
+    for change, guard in (("auth=jwt", "Bearer"), ("auth=apikey", "X-API-Key"), ("auth=none", None)):
+        change_answers(project, [change], store=store, release=v1)
+        assert yaml.safe_load((project / ".copier-answers.yml").read_text())["auth"] == change[5:]
+        if guard:
+            assert guard in auth_module.read_text()
+        else:
+            assert not auth_module.exists()
+        assert ("pyjwt" in (project / "pyproject.toml").read_text()) == (change == "auth=jwt")
+        commit_and_test(project, f"asyncgen add {change}")
+    assert "line 11, the user's own" in (project / "NOTES.md").read_text()
+
+
+@pytest.mark.slow
 def test_add_each_dimension_and_the_project_still_passes(
     store: TemplateStore, v1: Release, project: Path
 ) -> None:

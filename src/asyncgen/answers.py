@@ -34,8 +34,10 @@ Database = Literal["postgresql", "mysql", "sqlite", "none"]
 Cache = Literal["redis", "none"]
 Broker = Literal["rabbitmq", "nats", "kafka", "none"]
 Tasks = Literal["taskiq", "dramatiq", "celery", "none"]
+Auth = Literal["none", "jwt", "apikey"]
 
-INFRA_KEYS = ("database", "cache", "broker", "tasks")
+# Every answer after the framework: the services a project runs on, and what guards its writes.
+INFRA_KEYS = ("database", "cache", "broker", "tasks", "auth")
 
 # Where each task library can keep its queue. The queue rides on the chosen broker when the
 # library supports it, else on Redis (the cache); with neither, the combination cannot work.
@@ -117,6 +119,7 @@ class TemplateAnswers(BaseModel):
     cache: Cache = "redis"
     broker: Broker = "rabbitmq"
     tasks: Tasks = "taskiq"
+    auth: Auth = "none"
 
     @model_validator(mode="after")
     def _tasks_have_a_transport(self) -> TemplateAnswers:

@@ -69,6 +69,7 @@ def new(
     cache: Annotated[str | None, typer.Option(help="redis, none.")] = None,
     broker: Annotated[str | None, typer.Option(help="rabbitmq, nats, kafka, none.")] = None,
     tasks: Annotated[str | None, typer.Option(help="taskiq, dramatiq, celery, none.")] = None,
+    auth: Annotated[str | None, typer.Option(help="none, jwt, apikey.")] = None,
     answers: AnswersOption = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Never prompt: defaults and the recommendation.")
@@ -90,7 +91,14 @@ def new(
     validate_given(TemplateAnswers, {"project_name": project_name})
     destination = dest or Path(project_name)
     check_destination(destination)
-    flags = {"framework": framework, "database": database, "cache": cache, "broker": broker, "tasks": tasks}
+    flags = {
+        "framework": framework,
+        "database": database,
+        "cache": cache,
+        "broker": broker,
+        "tasks": tasks,
+        "auth": auth,
+    }
     given = _given(answers, flags)
     console = _console(stderr=json_output)  # with --json, stdout holds nothing but the JSON
     questionnaire = Questionnaire(
@@ -152,14 +160,17 @@ def templates(
     from rich.table import Table
 
     table = Table(title="Templates")
-    for column in ("framework", "server", "database", "cache", "broker", "tasks"):
+    # The names stay whole on a narrow terminal; the lists of options wrap.
+    table.add_column("framework", no_wrap=True)
+    table.add_column("server", no_wrap=True)
+    for column in ("database", "cache", "broker", "tasks", "auth"):
         table.add_column(column)
     for entry in entries:
         options = entry["options"]
         table.add_row(
             entry["framework"],
             entry["server"],
-            *(", ".join(options[key]) for key in ("database", "cache", "broker", "tasks")),
+            *(", ".join(options[key]) for key in ("database", "cache", "broker", "tasks", "auth")),
         )
     _console().print(table)
 

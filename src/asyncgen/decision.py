@@ -99,6 +99,19 @@ CONSEQUENCES: dict[tuple[str, str], Consequence] = {
         "no background worker and no task queue to run",
         "no background jobs: work after a create has to happen inside the request",
     ),
+    ("auth", "none"): Consequence(
+        "nothing to configure: every client can create and delete items",
+        "no authentication: put the service behind something that authenticates, or keep it private",
+    ),
+    ("auth", "jwt"): Consequence(
+        "writes need a bearer token from the team's OIDC issuer with the `items:write` scope, "
+        "verified against the issuer's published keys (PyJWT); reads stay open",
+        "an OIDC issuer to run or rent, and its issuer URL and audience in every environment",
+    ),
+    ("auth", "apikey"): Consequence(
+        "writes need an `X-API-Key`; the service keeps only SHA-256 digests of its keys; reads stay open",
+        "keys to hand out, rotate and revoke by hand (`API_KEYS`); a key names no user",
+    ),
 }
 
 
@@ -117,7 +130,10 @@ def _phrases(answers: dict[str, Any]) -> dict[str, str]:
     }
 
 
-_NOUNS = {key: key for key in ("framework", "database", "cache", "broker")} | {"tasks": "task queue"}
+_NOUNS = {key: key for key in ("framework", "database", "cache", "broker")} | {
+    "tasks": "task queue",
+    "auth": "authentication",
+}
 _TRANSPORTS = {"rabbitmq": "RabbitMQ", "nats": "NATS JetStream", "redis": "Redis"}
 
 

@@ -98,8 +98,10 @@ class Questionnaire:
         requirements = self.requirements(given_requirements, ask="framework" not in given_answers)
         ranking = rank(requirements)
         framework = given_answers.get("framework") or self._choose_framework(ranking)
-        infra = self._fill(INFRA_QUESTIONS[:-1], given_answers)
+        services = tuple(q for q in INFRA_QUESTIONS if q.key in ("database", "cache", "broker"))
+        infra = self._fill(services, given_answers)
         infra["tasks"] = self._choose_tasks(given_answers.get("tasks"), infra["broker"], infra["cache"])
+        infra |= self._fill(tuple(q for q in INFRA_QUESTIONS if q.key == "auth"), given_answers)
         try:
             answers = TemplateAnswers.model_validate(
                 {"project_name": project_name, "framework": framework, **{k: infra[k] for k in INFRA_KEYS}}
@@ -116,7 +118,7 @@ class Questionnaire:
             if problem:
                 raise UsageError(problem)
             return given
-        question = INFRA_QUESTIONS[-1]
+        question = next(q for q in INFRA_QUESTIONS if q.key == "tasks")
         usable = [(label, value) for label, value in question.choices if _has_transport(value, broker, cache)]
         default = _default("tasks")
         if not _has_transport(default, broker, cache):

@@ -130,4 +130,13 @@ INFRA_QUESTIONS: tuple[Question, ...] = (
             ("None", "none"),
         ),
     ),
+    Question(
+        "auth",
+        "Authentication on writes?",
+        (
+            ("None: writes are open", "none"),
+            ("JWT bearer tokens (an OIDC issuer's, verified with PyJWT)", "jwt"),
+            ("API keys (X-API-Key, stored as SHA-256 digests)", "apikey"),
+        ),
+    ),
 )

@@ -1,9 +1,11 @@
 """Helpers shared by the template tests: render the template, run commands, need services."""
 
+import json
 import os
 import random
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -91,13 +93,16 @@ class Service:
         self.base = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **(env or {}), "PORT": str(self.port)}
         full_env.pop("VIRTUAL_ENV", None)
+        # A file, never a pipe: one access line per request fills a pipe nobody reads (64 KiB)
+        # within a few hundred requests, and the server then stops at its next write.
+        # Closed when garbage collected, after the test has read it.
+        self._output = stdout or tempfile.TemporaryFile()  # noqa: SIM115
         # The venv's interpreter itself, not `uv run`: signals and kill() must reach the server.
         self.process = subprocess.Popen(
             [str(project / ".venv" / "bin" / "python"), "-m", package],
             cwd=project,
             env=full_env,
-            # A file for a run that logs more than a pipe holds unread (64 KiB), which would block.
-            stdout=stdout or subprocess.PIPE,
+            stdout=self._output,
             stderr=stderr or subprocess.STDOUT,  # with stdout unless the test keeps it apart
             # A group of its own, so kill() also ends the worker processes some servers start.
             start_new_session=True,
@@ -108,7 +113,7 @@ class Service:
 
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.process.communicate()[0] or b"").decode()
+            assert self.process.poll() is None, self.output()
             try:
                 if request(f"{self.base}/health/live")[0] == 200:
                     return self
@@ -119,6 +124,14 @@ class Service:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+    def output(self) -> str:
+        """What the server has written to its output so far."""
+        self._output.flush()
+        if not self._output.readable():  # the test's own file, opened for writing only
+            return Path(self._output.name).read_text(errors="replace")
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")
 
     def get(self, path: str) -> tuple[int, Any]:
         import json
@@ -172,6 +185,40 @@ DATABASE_SERVICES = {
     "postgresql": ("PostgreSQL", 5432, "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"),
     "mysql": ("MariaDB", 3306, "mysql+asyncmy://root@127.0.0.1:3306/{db}"),
 }
+
+
+# Run by the project's own interpreter: its suite's writer, then a wait until stdin closes.
+_WRITER = """
+import json, sys
+from tests import credentials
+print(json.dumps([credentials.SETTINGS, credentials.WRITER]), flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def writer_credentials(project: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """The writer of a project's own suite (tests/credentials.py): the environment a service
+    needs to accept it, and the headers it writes with. A JWT project's stand-in issuer
+    serves its keys for as long as the block runs."""
+    process = subprocess.Popen(
+        [str(project / ".venv" / "bin" / "python"), "-c", _WRITER],
+        cwd=project,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        settings, writer = json.loads(process.stdout.readline())
+        env = {
+            name.upper(): ",".join(value) if isinstance(value, list) else str(value)
+            for name, value in settings.items()
+        }
+        yield env, writer
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
 
 
 @contextmanager

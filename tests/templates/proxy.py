@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from contextlib import suppress
 
@@ -38,6 +39,23 @@ class TcpProxy:
             for conn in self._connections:
                 with suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._connections.clear()
+
+    def drop(self) -> None:
+        """Reset every open connection, mid-statement or not, and keep taking new ones.
+
+        What a backend's crash and instant restart (or a failover) does to a client: a
+        connection in the middle of a request dies with a reset, the next one is served.
+        """
+        with self._lock:
+            for conn in self._connections:
+                # Linger 0: close() sends a reset at once, not an orderly end of stream. The
+                # shutdown of reading wakes the pump blocked on it, which must not go on
+                # reading a descriptor a new connection may get.
+                with suppress(OSError):
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.shutdown(socket.SHUT_RD)
                 conn.close()
             self._connections.clear()
 

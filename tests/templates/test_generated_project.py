@@ -62,7 +62,7 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
     # Whoever logged it (the service, its server, a library), every line on stdout is one JSON
     # object. stderr is apart: granian's Rust threads can print a panic report there as the
     # process exits (pyo3 dropping an object after Python has detached them).
-    output = service.process.stdout.read().decode() if service.process.stdout else ""
+    output = service.output()
     lines = output.splitlines()
     assert lines, "the service logged nothing"
     assert [line for line in lines if not is_json_object(line)] == [], stderr.read_text()

@@ -79,9 +79,15 @@ def test_the_matrix_covers_every_possible_pair() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("row", MATRIX, ids=["-".join(row) for row in MATRIX])
 def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row) -> None:
-    framework, database, cache, broker, tasks = row
+    framework, database, cache, broker, tasks, auth = row
     project = render(
-        tmp_path / "demo-service", framework=framework, database=database, cache=cache, broker=broker, tasks=tasks
+        tmp_path / "demo-service",
+        framework=framework,
+        database=database,
+        cache=cache,
+        broker=broker,
+        tasks=tasks,
+        auth=auth,
     )
     run(["git", "init", "-q"], project)
     run(["uv", "sync", "-q"], project)

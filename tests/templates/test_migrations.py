@@ -1,9 +1,11 @@
-"""Alembic's history is the same whatever the broker answer, so no database is left behind.
+"""Alembic's history is the same whatever the broker and tasks answers, so no database is
+left behind.
 
-The outbox migrations are a branch of their own, there only with a broker. Databases
-migrated by a 0.7.0 project (at each of its revisions, with and without a broker) update to
-this template, then have a broker added or dropped with `asyncgen add`, and each time
-`alembic upgrade heads` brings them to exactly what the models say, on PostgreSQL and MariaDB.
+The outbox migrations are a branch of their own, there only with a broker or tasks (events
+and jobs share the outbox). Databases migrated by a 0.7.0 project (at each of its revisions,
+with and without a broker) update to this template, then have a broker and tasks added or
+dropped with `asyncgen add`, and each time `alembic upgrade heads` brings them to exactly what
+the models say, on PostgreSQL and MariaDB.
 """
 
 import io
@@ -126,7 +128,7 @@ def test_databases_follow_the_broker_answer_both_ways(tmp_path: Path, database: 
         for project in (with_broker, without):
             update_project(project, store=store, release=new)
             synced(project)
-        both = ["0003", "0004"]  # the outbox branch's head and the app's
+        both = ["0004", "0005"]  # the app's head and the outbox branch's
         assert upgrade_heads(with_broker, b1, b3, b4, fresh_b) == [both] * 4
         assert upgrade_heads(without, n1, n4, fresh_n) == [["0004"]] * 3
 
@@ -146,3 +148,21 @@ def test_databases_follow_the_broker_answer_both_ways(tmp_path: Path, database: 
         change_answers(with_broker, ["broker=rabbitmq"], store=store, release=new)
         synced(with_broker)
         assert upgrade_heads(with_broker, b2, fresh_b) == [both] * 2
+
+        # Tasks added beside the broker: jobs share the outbox, nothing to migrate.
+        change_answers(without, ["tasks=celery"], store=store, release=new)
+        synced(without)
+        assert upgrade_heads(without, n1, n4, fresh_n) == [both] * 3
+        # The broker dropped, the tasks kept (on Redis now): the outbox stays, as the jobs'.
+        change_answers(without, ["broker=none", "cache=redis"], store=store, release=new)
+        synced(without)
+        assert upgrade_heads(without, n1, n4, fresh_n) == [both] * 3
+        creates(without, n4)
+        # The tasks dropped too: as with the broker above.
+        change_answers(without, ["tasks=none"], store=store, release=new)
+        synced(without)
+        assert upgrade_heads(without, n1, n4, fresh_n, check=False) == [["0004"]] * 3
+        # And tasks alone added back: the outbox the database kept is the one the models expect.
+        change_answers(without, ["tasks=taskiq"], store=store, release=new)
+        synced(without)
+        assert upgrade_heads(without, n1, fresh_n) == [both] * 2

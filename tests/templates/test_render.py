@@ -134,6 +134,8 @@ def test_the_shared_tree_takes_only_the_web_layer_from_a_framework() -> None:
         "api/__init__.py.jinja",
         "api/errors.py.jinja",
         "api/health.py.jinja",
+        "api/metrics.py.jinja",
+        "api/rate_limit.py.jinja",
         "api/realtime.py.jinja",
         "items/routes.py.jinja",
     }

@@ -7,10 +7,8 @@ test_generated_project.py does not run.
 """
 
 import re
-import select
 import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -71,14 +69,11 @@ def test_sigterm_ends_event_streams_and_exits_0(server: str, tmp_path: Path) -> 
         assert time.monotonic() - started < 5
 
 
-def wait_for_output(process: subprocess.Popen[bytes], marker: bytes, count: int, timeout: float = 30) -> None:
-    assert process.stdout is not None
-    deadline, seen = time.monotonic() + timeout, 0
-    while seen < count:
-        assert select.select([process.stdout], [], [], max(0, deadline - time.monotonic()))[0], (
-            f"{marker!r} seen {seen} of {count} times"
-        )
-        seen += marker in process.stdout.readline()
+def wait_for_output(service: Service, marker: str, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (seen := service.output().count(marker)) < count:
+        assert time.monotonic() < deadline, f"{marker!r} seen {seen} of {count} times"
+        time.sleep(0.1)
 
 
 def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -> None:
@@ -91,7 +86,7 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
         # A SIGTERM before Sanic 25.12's manager process has seen every serving process
         # start leaves it spinning (sanic-org/sanic#2997); here it took under a second more
         # than their "Worker ready" lines.
-        wait_for_output(service.process, b"Worker ready", 2)
+        wait_for_output(service, "Worker ready", 2)
         time.sleep(1)
         # The kernel spreads connections over both processes (SO_REUSEPORT).
         streams = [socket.create_connection(("127.0.0.1", service.port), timeout=5) for _ in range(6)]

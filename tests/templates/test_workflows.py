@@ -95,6 +95,21 @@ def test_ci_tests_the_lowest_and_highest_python_and_smoke_tests_the_image(tmp_pa
     assert runs == ["docker build -t demo-service:ci .", "scripts/smoke.sh demo-service:ci"]
 
 
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=lambda answers: "-".join(answers.values()))
+def test_ci_services_are_healthy_when_compose_says_so(tmp_path: Path, answers: dict[str, str]) -> None:
+    """CI's service containers and compose's services share one health check each: compose's
+    own found RabbitMQ's `ping` passing before its listener took connections."""
+    project = render(tmp_path / "svc", **answers)
+    jobs = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())["jobs"]
+    services = yaml.safe_load((project / "compose.yaml").read_text())["services"]
+    for name, container in jobs["test"].get("services", {}).items():
+        options = container["options"]
+        ci_check = options.split('--health-cmd "', 1)[1].split('"', 1)[0]
+        kind, *command = services[name]["healthcheck"]["test"]
+        compose_check = command[0] if kind == "CMD-SHELL" else " ".join(command)
+        assert ci_check == compose_check, name
+
+
 def smoke(image: str, project: Path) -> subprocess.CompletedProcess[str]:
     require_tool("curl")
     return subprocess.run(
