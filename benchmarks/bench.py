@@ -7,6 +7,7 @@
     python benchmarks/bench.py http --record benchmarks/http.json   # also keep the medians as data
     python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
     python benchmarks/bench.py processes --record src/asyncgen/measured.json   # 1 vs 2 processes
+    python benchmarks/bench.py ops          # release 0.8.0 vs now with tracing, metrics, ... on
     python benchmarks/bench.py pages        # page 1 vs page 999,000 deep, keyset and offset
     python benchmarks/bench.py pages --rows 20000 --depth 19000   # a quick check
 
@@ -21,6 +22,7 @@ which is the latency a client sees under that load. Needs wrk, taskset and uv on
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -33,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -309,7 +311,7 @@ def postgres_database(project: Path, name: str) -> str:
     return url
 
 
-def create_item(port: int) -> int:
+def create_item(port: int, headers: dict[str, str] | None = None) -> int:
     import json
     import urllib.request
 
@@ -317,7 +319,7 @@ def create_item(port: int) -> int:
         f"http://127.0.0.1:{port}/api/items",
         data=b'{"name": "bench", "price": 1}',
         method="POST",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **(headers or {})},
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         return int(json.loads(response.read())["id"])
@@ -590,6 +592,168 @@ def bench_processes(
         print(f"recorded in {record} (processes)")
 
 
+# The release before the operations features (request ids, access log, tracing, metrics, rate
+# limits, authentication): what `ops` compares the current templates with.
+BEFORE_OPERATIONS = "0.8.0"
+BENCH_KEY = "bench-key-for-writes"
+# A stand-in OTLP/HTTP collector: takes every export, keeps nothing. Hand-written (a few
+# lines of http.server) because a real collector is a container image, and none is reachable.
+COLLECTOR = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Collector(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Collector).serve_forever()
+"""
+
+
+def released_project(work: Path, env: dict[str, str], version: str, name: str, **answers: str) -> Path:
+    """A project rendered from a shipped release's templates, out of the store's history."""
+    import io
+    import tarfile
+
+    from copier import run_copy
+
+    from asyncgen.store import TemplateStore
+
+    store = TemplateStore(env["ASYNCGEN_HOME"])
+    store.ready()
+    archive = subprocess.run(
+        ["git", "archive", f"v{version}"], cwd=store.path, capture_output=True, check=True
+    ).stdout
+    source = work / f"templates-{version}"
+    if not source.exists():
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(source, filter="data")
+    project = work / name
+    data = {"project_name": name, "broker": "none", "tasks": "none", **answers}
+    run_copy(str(source), str(project), data=data, defaults=True, quiet=True, unsafe=True)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["uv", "sync", "-q"], cwd=project, check=True)
+    return project
+
+
+@contextmanager
+def scraped_every(seconds: float, url: str) -> Iterator[None]:
+    """GET `url` every `seconds` in a thread for the block, as Prometheus would."""
+    import threading
+    import urllib.request
+
+    stop = threading.Event()
+
+    def scrape() -> None:
+        while not stop.wait(seconds):
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+
+    thread = threading.Thread(target=scrape, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int) -> None:
+    """Per framework: the cost of the operations features, all on, against the release before them.
+
+    Both services run on PostgreSQL and Redis at LOG_LEVEL=INFO. The current one adds
+    `auth=apikey` (reads stay open), RATE_LIMIT (writes only), its access log line per request,
+    every request traced and exported to a stand-in OTLP collector, and /metrics scraped
+    every second.
+    """
+    from asyncgen.frameworks import BY_NAME
+
+    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "info"}
+    collector_port = free_port()
+    collector = subprocess.Popen(
+        ["taskset", "-c", "1", sys.executable, "-c", COLLECTOR, str(collector_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    operations = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}",
+        "RATE_LIMIT": "600/minute",
+        "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+    }
+    services: dict[tuple[str, str], tuple[Path, list[str], dict[str, str]]] = {}
+    try:
+        wait_http(collector_port)
+        for index, framework in enumerate(frameworks):
+            answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
+            before = released_project(work, env, BEFORE_OPERATIONS, f"{framework}-before", **answers)
+            after = generated_project(
+                work,
+                env,
+                f"{framework}-after",
+                *(
+                    option
+                    for key, value in (answers | {"auth": "apikey"}).items()
+                    for option in (f"--{key}", value)
+                ),
+            )
+            for variant, project, extra in (("before", before, {}), ("after", after, operations)):
+                package = project.name.replace("-", "_")
+                database = postgres_database(project, f"bench_ops_{framework}_{variant}")
+                services[framework, variant] = (
+                    project,
+                    [str(project / ".venv" / "bin" / "python"), "-m", package],
+                    # A Redis database per service: their item ids overlap.
+                    extra
+                    | {
+                        "DATABASE_URL": database,
+                        "REDIS_URL": f"redis://127.0.0.1:6379/{2 + 2 * index + (variant == 'after')}",
+                    },
+                )
+        kinds = ("live", "cached")
+        samples: dict[tuple[str, str, str], list[float]] = {}
+        for _ in range(rounds):
+            for (framework, variant), (project, command, extra) in services.items():
+                port = free_port()
+                with serving(command, project, port, clean_env | extra | {"PORT": str(port)}):
+                    base = f"http://127.0.0.1:{port}"
+                    item = create_item(port, {"X-API-Key": BENCH_KEY} if variant == "after" else None)
+                    urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{item}"}
+                    with scraped_every(1.0, f"{base}/metrics") if variant == "after" else nullcontext():
+                        for kind in kinds:
+                            wrk(urls[kind], 2)  # warm-up: pools filled, cache populated
+                            rps, _ = wrk(urls[kind], seconds)
+                            samples.setdefault((framework, kind, variant), []).append(rps)
+                            print(f"{framework} {variant} {kind}: {rps:,.0f} rps", flush=True)
+    finally:
+        collector.terminate()
+        collector.wait()
+    print(
+        f"\nrelease {BEFORE_OPERATIONS} vs now with every operations feature on, wrk -c{CONNECTIONS}, "
+        f"server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
+    )
+    print(
+        "| framework (server) | `/health/live`, before / now | factor | cached read, before / now | factor |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for framework in frameworks:
+        cells = []
+        for kind in kinds:
+            before_rps = statistics.median(samples[framework, kind, "before"])
+            after_rps = statistics.median(samples[framework, kind, "after"])
+            cells += [f"{before_rps:,.0f} / {after_rps:,.0f} rps", f"{after_rps / before_rps:.2f}x"]
+        print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
+    print("targets: /health/live >= 0.9x, cached read >= 0.8x")
+
+
 def template_with_server(dst: Path, framework: str, server: str) -> Path:
     """A copy of templates/ whose `framework` is served by `server`; returns its root."""
     shutil.copytree(TEMPLATES, dst, ignore=shutil.ignore_patterns("__pycache__"))
@@ -771,7 +935,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "parts", nargs="*", help="cli, new, http, servers, processes, pages (default: cli, new, http)"
+        "parts", nargs="*", help="cli, new, http, servers, processes, ops, pages (default: cli, new, http)"
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="pages: the table's size")
     parser.add_argument("--depth", type=int, default=999_000, help="pages: the deep page's start")
@@ -782,11 +946,11 @@ def main() -> None:
     parser.add_argument("--record", type=Path, help="also write the HTTP medians to this JSON file")
     args = parser.parse_args()
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "pages"}:
+    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "ops", "pages"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
         if shutil.which(tool) is None and (
-            tool in ("asyncgen",) or {"http", "servers", "processes"} & set(args.parts)
+            tool in ("asyncgen",) or {"http", "servers", "processes", "ops"} & set(args.parts)
         ):
             sys.exit(f"bench needs {tool} on PATH")
     with tempfile.TemporaryDirectory(prefix="asyncgen-bench-") as tmp:
@@ -804,6 +968,8 @@ def main() -> None:
             bench_http(work, env, frameworks, args.rounds, args.seconds, live, args.record)
         if "processes" in args.parts:
             bench_processes(work, env, frameworks, args.rounds, args.seconds, args.record)
+        if "ops" in args.parts:
+            bench_ops(work, env, frameworks, args.rounds, args.seconds)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
         if "pages" in args.parts:

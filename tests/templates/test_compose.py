@@ -195,14 +195,18 @@ def test_compose_stack_creates_processes_streams_and_stops_cleanly(tmp_path: Pat
         assert conditions == {
             "postgres": {}, "redis": {}, "rabbitmq": {},
             "migrate": {"postgres": healthy},
-            "app": {"migrate": completed, "redis": healthy, "rabbitmq": healthy},
-            "worker": {"migrate": completed, "rabbitmq": healthy},
+            "app": {"migrate": completed, "postgres": healthy, "redis": healthy, "rabbitmq": healthy},
+            "worker": {"migrate": completed, "postgres": healthy, "rabbitmq": healthy},
         }  # fmt: skip
         done = {healthy: "health_status: healthy", completed: "die"}
         for service, dependencies in conditions.items():
             for dependency, condition in dependencies.items():
                 ready, started = first(events, dependency, done[condition]), first(events, service, "start")
                 assert ready < started, f"{service} started before {dependency} was {condition}"
+        # And stopped in the reverse order: the app's and the worker's shutdown (the outbox's
+        # last hand-overs) still reach the database.
+        for service in ("app", "worker"):
+            assert first(events, service, "die") < first(events, "postgres", "die"), service
 
         containers = stack.containers()
         assert set(containers) == {"app", "worker", "migrate", "postgres", "redis", "rabbitmq"}

@@ -40,6 +40,7 @@ COMBINATIONS = [
         "cache": "redis",
         "broker": "rabbitmq",
         "tasks": "celery",
+        "auth": "jwt",
     },
     {
         "framework": "litestar",
@@ -52,6 +53,14 @@ COMBINATIONS = [
     {"framework": "aiohttp", "database": "none", "cache": "none", "broker": "kafka", "tasks": "none"},
     {"framework": "fastapi", "database": "sqlite", "cache": "none", "broker": "none", "tasks": "none"},
     {"framework": "fastapi", "database": "none", "cache": "none", "broker": "none", "tasks": "none"},
+    {
+        "framework": "sanic",
+        "database": "none",
+        "cache": "none",
+        "broker": "none",
+        "tasks": "none",
+        "auth": "apikey",
+    },
 ]
 LAYERS = ["base", "overlays/production"]
 PACKAGE = "demo_service"
@@ -113,6 +122,7 @@ def has_secrets(answers: dict[str, str]) -> bool:
         answers["database"] in ("postgresql", "mysql")
         or answers["cache"] != "none"
         or answers["broker"] != "none"
+        or answers.get("auth") == "apikey"
     )
 
 
@@ -292,7 +302,8 @@ def test_configuration_names_exactly_the_projects_backends(rendered: Rendered, l
     assert {key for key in config if key.endswith("_URL")} == (
         {"DATABASE_URL"} if rendered.answers["database"] == "sqlite" else set()
     )
-    assert set(secret) | {key for key in config if key.endswith("_URL")} == urls
+    assert {key for key in [*secret, *config] if key.endswith("_URL")} == urls
+    assert set(secret) - urls <= {"API_KEYS"}  # the only other secret: the keys' digests
     assert {"LOG_LEVEL", "WEB_CONCURRENCY", "GRACEFUL_SHUTDOWN_TIMEOUT"} <= config.keys()
     for pod in pod_specs(rendered, layer):
         for container in containers(pod):
@@ -309,6 +320,21 @@ def test_configuration_names_exactly_the_projects_backends(rendered: Rendered, l
     }.items():
         if key in secret:
             assert re.match(rf"({scheme})[+a-z]*://", secret[key]), secret[key]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_app_gets_the_settings_of_its_authentication(rendered: Rendered, layer: str) -> None:
+    expected = {
+        "none": set(),
+        "jwt": {"AUTH_ISSUER", "AUTH_AUDIENCE"},
+        "apikey": {"API_KEYS"},
+    }[rendered.answers.get("auth", "none")]
+    everything = {"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL", "API_KEYS"}
+    config, secret = rendered.config(layer), rendered.secret(layer)
+    # The issuer and audience are public, the keys' digests are kept with the credentials.
+    assert config.keys() & everything == expected - {"API_KEYS"}
+    assert secret.keys() & everything == expected & {"API_KEYS"}
+    assert compose_service(rendered, "app")["environment"].keys() & everything == expected
 
 
 def test_scaling_belongs_to_the_autoscaler(rendered: Rendered) -> None:

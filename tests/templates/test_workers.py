@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ import yaml
 
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
-from .helpers import Service, render, require_service, run
+from .helpers import Service, free_port, render, require_service, run, wait_until
 from .proxy import TcpProxy
 
 PACKAGE = "demo_service"
@@ -326,7 +327,8 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
     transport = task_transport(tasks, broker, "redis")
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
         url_key = "REDIS_URL" if transport == "redis" else "BROKER_URL"
-        worker = Worker(project, env, tmp_path / "worker.log")
+        metrics_port = free_port()
+        worker = Worker(project, {**env, "WORKER_METRICS_PORT": str(metrics_port)}, tmp_path / "worker.log")
         try:
             worker.wait_for(
                 {"event": "worker.started", "transport": transport, "queue": env["TASK_QUEUE"]}, 30
@@ -340,6 +342,9 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
             else:
                 took = create_through_the_web_process(project, env, url_key, worker, queue_away)
             print(f"{tasks}-{broker}: job ran in the worker {took:.2f}s after it was queued")
+            # Counted where it ran ({"a process of Celery's pool" if tasks == "celery" else "the worker"}),
+            # served by the worker on its own port.
+            wait_until(lambda: jobs_done(metrics_port) >= 1, "the job counted at /metrics", timeout=5)
 
             worker.process.send_signal(signal.SIGTERM)
             assert worker.process.wait(timeout=20) == 0, worker.log.read_text()
@@ -350,6 +355,17 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
         if (tasks, broker) in RUN_SUITE and not queue_away:
             # The generated suite passes with the queue on the real transport too.
             run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+
+
+def jobs_done(port: int) -> float:
+    """`jobs_total{job="process_item",outcome="done"}` as the worker's /metrics says it."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("jobs_total{") and 'job="process_item"' in line and 'outcome="done"' in line
+    )
 
 
 def create_through_the_web_process(
