@@ -673,7 +673,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     Both services run on PostgreSQL and Redis at LOG_LEVEL=INFO. The current one adds
     `auth=apikey` (reads stay open), RATE_LIMIT (writes only), its access log line per request,
     every request traced and exported to a stand-in OTLP collector, and /metrics scraped
-    every second.
+    every second; `untraced` is the same service without tracing.
     """
     from asyncgen.frameworks import BY_NAME
 
@@ -711,13 +711,17 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
                 services[framework, variant] = (
                     project,
                     [str(project / ".venv" / "bin" / "python"), "-m", package],
-                    # A Redis database per service: their item ids overlap.
+                    # A Redis database per project: their item ids overlap.
                     extra
                     | {
                         "DATABASE_URL": database,
-                        "REDIS_URL": f"redis://127.0.0.1:6379/{2 + 2 * index + (variant == 'after')}",
+                        "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'after')}",
                     },
                 )
+            # The same service with everything but tracing: what tracing costs.
+            project, command, extra = services[framework, "after"]
+            untraced = {key: value for key, value in extra.items() if not key.startswith("OTEL_")}
+            services[framework, "untraced"] = (project, command, untraced)
         kinds = ("live", "cached")
         samples: dict[tuple[str, str, str], list[float]] = {}
         for _ in range(rounds):
@@ -725,9 +729,9 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
                 port = free_port()
                 with serving(command, project, port, clean_env | extra | {"PORT": str(port)}):
                     base = f"http://127.0.0.1:{port}"
-                    item = create_item(port, {"X-API-Key": BENCH_KEY} if variant == "after" else None)
+                    item = create_item(port, {"X-API-Key": BENCH_KEY} if variant != "before" else None)
                     urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{item}"}
-                    with scraped_every(1.0, f"{base}/metrics") if variant == "after" else nullcontext():
+                    with scraped_every(1.0, f"{base}/metrics") if variant != "before" else nullcontext():
                         for kind in kinds:
                             wrk(urls[kind], 2)  # warm-up: pools filled, cache populated
                             rps, _ = wrk(urls[kind], seconds)
@@ -741,15 +745,22 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         f"server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
     )
     print(
-        "| framework (server) | `/health/live`, before / now | factor | cached read, before / now | factor |"
+        "| framework (server) | `/health/live`, before / now | factor | untraced "
+        "| cached read, before / now | factor | untraced |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for framework in frameworks:
         cells = []
         for kind in kinds:
-            before_rps = statistics.median(samples[framework, kind, "before"])
-            after_rps = statistics.median(samples[framework, kind, "after"])
-            cells += [f"{before_rps:,.0f} / {after_rps:,.0f} rps", f"{after_rps / before_rps:.2f}x"]
+            before_rps, after_rps, untraced_rps = (
+                statistics.median(samples[framework, kind, variant])
+                for variant in ("before", "after", "untraced")
+            )
+            cells += [
+                f"{before_rps:,.0f} / {after_rps:,.0f} rps",
+                f"{after_rps / before_rps:.2f}x",
+                f"{untraced_rps / before_rps:.2f}x",
+            ]
         print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
     print("targets: /health/live >= 0.9x, cached read >= 0.8x")
 
