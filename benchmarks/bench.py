@@ -630,11 +630,11 @@ def released_project(work: Path, env: dict[str, str], version: str, name: str, *
 
     store = TemplateStore(env["ASYNCGEN_HOME"])
     store.ready()
-    archive = subprocess.run(
-        ["git", "archive", f"v{version}"], cwd=store.path, capture_output=True, check=True
-    ).stdout
     source = work / f"templates-{version}"
     if not source.exists():
+        archive = subprocess.run(
+            ["git", "archive", f"v{version}"], cwd=store.path, capture_output=True, check=True
+        ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(source, filter="data")
     project = work / name

@@ -32,6 +32,15 @@ def wait_until(check: Any, what: str, timeout: float) -> Any:
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def metric_total(scrape: str, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` carrying `labels`, in a Prometheus text scrape."""
+    wanted = [f'{label}="{value}"' for label, value in labels.items()]
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in scrape.splitlines()
+        if line.startswith(f"{name}{{") and all(pair in line for pair in wanted)
+    )
+
 def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:
     data: dict[str, Any] = {
         "project_name": "demo-service",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Service, render, request, run
+from .helpers import Service, metric_total, render, request, run
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +28,6 @@ def short_tmp() -> Iterator[Path]:
     and a socket's path has 107 bytes at most."""
     with tempfile.TemporaryDirectory() as path:
         yield Path(path)
-
-
-def requests_counted(scrape: bytes) -> float:
-    """The sum of `http_requests_total` over all its label sets."""
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in scrape.decode().splitlines()
-        if line.startswith("http_requests_total{")
-    )
 
 
 def serving_processes(temporary: Path) -> set[str]:
@@ -74,7 +65,7 @@ def test_a_scrape_counts_the_requests_of_every_process(
         for _ in range(SCRAPES):
             status, scrape = request(f"{service.base}/metrics")
             assert status == 200
-            counted.add(requests_counted(scrape))
+            counted.add(metric_total(scrape.decode(), "http_requests_total"))
         if framework == "sanic":
             # A SIGTERM before Sanic 25.12's manager process has seen both serving processes
             # start leaves it spinning (sanic-org/sanic#2997; see test_servers.py).

@@ -31,7 +31,7 @@ import yaml
 
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
-from .helpers import Service, free_port, render, require_service, run, wait_until
+from .helpers import Service, free_port, metric_total, render, require_service, run, wait_until
 from .proxy import TcpProxy
 
 PACKAGE = "demo_service"
@@ -360,12 +360,8 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
 def jobs_done(port: int) -> float:
     """`jobs_total{job="process_item",outcome="done"}` as the worker's /metrics says it."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        lines = response.read().decode().splitlines()
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in lines
-        if line.startswith("jobs_total{") and 'job="process_item"' in line and 'outcome="done"' in line
-    )
+        scrape = response.read().decode()
+    return metric_total(scrape, "jobs_total", job="process_item", outcome="done")
 
 
 def create_through_the_web_process(
