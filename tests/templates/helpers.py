@@ -246,7 +246,9 @@ def throwaway_database(
     try:
         yield url.format(db=db)
     finally:
-        run([*admin, f"DROP DATABASE {db}"], project)
+        # A container stopped a moment ago can leave a session PostgreSQL has not reaped yet.
+        force = " WITH (FORCE)" if database == "postgresql" else ""
+        run([*admin, f"DROP DATABASE {db}{force}"], project)
 
 
 @contextmanager

@@ -469,7 +469,9 @@ def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
     """Migrations Job, the app waiting for it, app and Celery worker: each under its pod spec."""
     require_engine()
     base_images()
-    answers = COMBINATIONS[0]  # PostgreSQL, Redis, RabbitMQ, Celery: every kind of pod
+    # PostgreSQL, Redis, RabbitMQ, Celery: every kind of pod. Without authentication, which
+    # test_the_app_gets_the_settings_of_its_authentication and the project's own suite cover.
+    answers = {**COMBINATIONS[0], "auth": "none"}
     assert answers["database"] == "postgresql" and answers["tasks"] == "celery"
     project = render(tmp_path / "demo-service", **answers)
     docs = list(yaml.safe_load_all(kustomize(project / "deploy/kubernetes/base")))
