@@ -4,7 +4,9 @@ The live tests start `python -m demo_service.worker` with exactly the environmen
 project's compose.yaml gives its worker (service names pointed at the local RabbitMQ, NATS
 JetStream and Redis), for every task library with every broker answer, queue a job (a create
 over HTTP) and wait for its trace, the `item.processed` log line, in the worker's output.
-Others SIGKILL a worker in the middle of a job and check the next one runs it exactly once.
+Others SIGKILL a worker in the middle of a job and check the next one runs it exactly once,
+or export the web process's and the worker's spans to a stand-in collector and find a create,
+its event and its job in one trace.
 Each run uses a queue name of its own, removed afterwards.
 """
 
@@ -31,6 +33,7 @@ import yaml
 
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
+from .collector import SpanCollector
 from .helpers import Service, free_port, metric_total, render, require_service, run, wait_until
 from .proxy import TcpProxy
 
@@ -355,6 +358,51 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
         if (tasks, broker) in RUN_SUITE and not queue_away:
             # The generated suite passes with the queue on the real transport too.
             run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+
+
+# One row per task library, each with a broker, so a create has both an event and a job.
+TRACED = [("taskiq", "nats"), ("dramatiq", "rabbitmq"), ("celery", "rabbitmq")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("tasks", "broker"), TRACED, ids=["-".join(row) for row in TRACED])
+def test_a_create_is_one_trace_from_the_request_to_its_event_and_its_job(
+    project_for: Callable[[str, str], Path], tmp_path: Path, tasks: str, broker: str
+) -> None:
+    """The web process and the worker export to a collector, as they would in production: the
+    request's span, its event's delivery back to the web process and its job's run in the
+    worker are one trace."""
+    project = project_for(tasks, broker)
+    with (
+        live_queue(project, tasks, broker, tmp_path / "data") as env,
+        SpanCollector(project, tmp_path / "spans.jsonl") as collector,
+    ):
+        # Spans leave in batches every 100 ms, not every 5 s.
+        traced = {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        worker = Worker(project, {**traced, "OTEL_SERVICE_NAME": "worker"}, tmp_path / "worker.log")
+        try:
+            worker.wait_for({"event": "worker.started"}, 30)
+            with Service(project, PACKAGE, {**traced, "OTEL_SERVICE_NAME": "web"}) as service:
+                status, item = service.post("/api/items", {"name": "traced", "price": 1})
+                assert status == 201, item
+                worker.wait_for({"event": "item.processed", "item_id": item["id"]}, 15)
+
+                def one_trace() -> list[dict[str, Any]] | None:
+                    spans = collector.spans()
+                    created = [s for s in spans if s["kind"] == "SERVER" and s["name"] == "POST /api/items"]
+                    if not created:
+                        return None
+                    trace = [s for s in spans if s["trace"] == created[0]["trace"]]
+                    consumed = {s["service"] for s in trace if s["kind"] == "CONSUMER"}
+                    return trace if consumed == {"web", "worker"} else None
+
+                trace = wait_until(one_trace, "the event's and the job's spans in the request's trace", 15)
+        finally:
+            worker.kill()
+    kinds = {(span["service"], span["kind"]) for span in trace}
+    # The create; the hand-over of its event and its job; the event back in the web process
+    # (for its event streams); the job in the worker.
+    assert {("web", "SERVER"), ("web", "PRODUCER"), ("web", "CONSUMER"), ("worker", "CONSUMER")} <= kinds, trace
 
 
 def jobs_done(port: int) -> float:
