@@ -72,13 +72,15 @@ def free_port() -> int:
         return port
 
 
-def request(url: str, method: str = "GET", body: Any = None, timeout: float = 5) -> tuple[int, bytes]:
+def request(
+    url: str, method: str = "GET", body: Any = None, timeout: float = 5, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     import json
     import urllib.error
     import urllib.request
 
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     req.add_header("content-type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
@@ -148,10 +150,10 @@ class Service:
         status, body = request(f"{self.base}{path}")
         return status, json.loads(body) if body else None
 
-    def post(self, path: str, body: Any) -> tuple[int, Any]:
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         import json
 
-        status, raw = request(f"{self.base}{path}", "POST", body)
+        status, raw = request(f"{self.base}{path}", "POST", body, headers=headers)
         return status, json.loads(raw) if raw else None
 
     def terminate(self, timeout: float = 10) -> int:

@@ -371,7 +371,7 @@ def test_a_create_is_one_trace_from_the_request_to_its_event_and_its_job(
 ) -> None:
     """The web process and the worker export to a collector, as they would in production: the
     request's span, its event's delivery back to the web process and its job's run in the
-    worker are one trace."""
+    worker are one trace, and the job's log line has the request's id."""
     project = project_for(tasks, broker)
     with (
         live_queue(project, tasks, broker, tmp_path / "data") as env,
@@ -383,9 +383,14 @@ def test_a_create_is_one_trace_from_the_request_to_its_event_and_its_job(
         try:
             worker.wait_for({"event": "worker.started"}, 30)
             with Service(project, PACKAGE, {**traced, "OTEL_SERVICE_NAME": "web"}) as service:
-                status, item = service.post("/api/items", {"name": "traced", "price": 1})
+                request_id = f"trace-{uuid.uuid4().hex}"
+                status, item = service.post(
+                    "/api/items", {"name": "traced", "price": 1}, {"X-Request-ID": request_id}
+                )
                 assert status == 201, item
-                worker.wait_for({"event": "item.processed", "item_id": item["id"]}, 15)
+                # The job's line carries the create's request id, as its spans carry its trace.
+                processed = {"event": "item.processed", "item_id": item["id"], "request_id": request_id}
+                worker.wait_for(processed, 15)
 
                 def one_trace() -> list[dict[str, Any]] | None:
                     spans = collector.spans()
@@ -402,7 +407,8 @@ def test_a_create_is_one_trace_from_the_request_to_its_event_and_its_job(
     kinds = {(span["service"], span["kind"]) for span in trace}
     # The create; the hand-over of its event and its job; the event back in the web process
     # (for its event streams); the job in the worker.
-    assert {("web", "SERVER"), ("web", "PRODUCER"), ("web", "CONSUMER"), ("worker", "CONSUMER")} <= kinds, trace
+    expected = {("web", "SERVER"), ("web", "PRODUCER"), ("web", "CONSUMER"), ("worker", "CONSUMER")}
+    assert expected <= kinds, trace
 
 
 def jobs_done(port: int) -> float:
