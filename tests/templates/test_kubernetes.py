@@ -528,7 +528,10 @@ def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
             assert status == 201, body
             item = json.loads(body)["id"]
             wait_until(
-                lambda: f'"item_id": {item}, "event": "item.processed"' in logs(worker),
+                lambda: any(
+                    line.startswith("{") and json.loads(line).items() >= {"item_id": item, "event": "item.processed"}.items()
+                    for line in logs(worker).splitlines()
+                ),
                 f"the worker's item.processed line: {logs(worker)}",
                 60,
             )
