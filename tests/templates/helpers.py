@@ -32,6 +32,17 @@ def wait_until(check: Any, what: str, timeout: float) -> Any:
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def log_records(output: str) -> list[dict[str, Any]]:
+    """The JSON log lines in a service's output; anything else (a half-written last line, a
+    library's plain text) is passed over."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            with suppress(json.JSONDecodeError):
+                records.append(json.loads(line))
+    return records
+
+
 def metric_total(scrape: str, name: str, **labels: str) -> float:
     """The sum of the samples of `name` carrying `labels`, in a Prometheus text scrape."""
     wanted = [f'{label}="{value}"' for label, value in labels.items()]

@@ -27,7 +27,7 @@ import yaml
 from containers import DOCKER, base_images, docker, require_engine
 from services import require_service, require_tool
 
-from .helpers import free_port, rabbitmq_vhost, redis_database, render, request, throwaway_database, wait_until
+from .helpers import free_port, log_records, rabbitmq_vhost, redis_database, render, request, throwaway_database, wait_until
 
 Doc = dict[str, Any]
 
@@ -529,8 +529,8 @@ def test_the_image_runs_as_the_pods_say(tmp_path: Path) -> None:
             item = json.loads(body)["id"]
             wait_until(
                 lambda: any(
-                    line.startswith("{") and json.loads(line).items() >= {"item_id": item, "event": "item.processed"}.items()
-                    for line in logs(worker).splitlines()
+                    r.get("event") == "item.processed" and r.get("item_id") == item
+                    for r in log_records(logs(worker))
                 ),
                 f"the worker's item.processed line: {logs(worker)}",
                 60,

@@ -12,7 +12,6 @@ Each run uses a queue name of its own, removed afterwards.
 
 
 import itertools
-import json
 import os
 import random
 import re
@@ -34,7 +33,7 @@ import yaml
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
 from .collector import SpanCollector
-from .helpers import Service, free_port, metric_total, render, require_service, run, wait_until
+from .helpers import Service, free_port, log_records, metric_total, render, require_service, run, wait_until
 from .proxy import TcpProxy
 
 PACKAGE = "demo_service"
@@ -195,14 +194,7 @@ asyncio.run(main())
 
 
 def log_events(path: Path) -> list[dict[str, Any]]:
-    events = []
-    for line in path.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return events
+    return log_records(path.read_text(errors="replace"))
 
 
 def wait_for(path: Path, process: subprocess.Popen[bytes], match: dict[str, Any], timeout: float) -> float:
