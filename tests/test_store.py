@@ -20,7 +20,7 @@ def test_ready_tags_this_version_once(tmp_path: Path) -> None:
     first = git(store.path, "rev-parse", TAG)
     assert store.ready() == TAG
     assert git(store.path, "rev-parse", TAG) == first
-    assert git(store.path, "tag").splitlines()[-1] == TAG
+    assert git(store.path, "tag", "--sort=version:refname").splitlines()[-1] == TAG
     assert git(store.path, "status", "--porcelain") == ""
 
 
@@ -62,5 +62,5 @@ def test_concurrent_runs_share_one_store(tmp_path: Path) -> None:
     assert [run.returncode for run in runs] == [0, 0, 0, 0]
     assert outputs == [TAG] * 4
     store = TemplateStore(str(home))
-    assert git(store.path, "tag").splitlines()[-1] == TAG
+    assert git(store.path, "tag", "--sort=version:refname").splitlines()[-1] == TAG
     assert git(store.path, "status", "--porcelain") == ""
