@@ -673,7 +673,9 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     Both services run on PostgreSQL and Redis at LOG_LEVEL=INFO. The current one adds
     `auth=apikey` (reads stay open), RATE_LIMIT (writes only), its access log line per request,
     every request traced and exported to a stand-in OTLP collector, and /metrics scraped
-    every second; `untraced` is the same service without tracing.
+    every second. The same service also runs traced but sampling nothing (`unsampled`: the
+    instrumentations' own cost), without tracing (`untraced`), and without tracing or access
+    line (`unlogged`): where the cost is.
     """
     from asyncgen.frameworks import BY_NAME
 
@@ -718,10 +720,18 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
                         "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'after')}",
                     },
                 )
-            # The same service with everything but tracing: what tracing costs.
+            # The same service with everything but tracing: what tracing costs; traced but
+            # recording nothing: what the instrumentations cost before any span is exported;
+            # untraced and without its access line: what the line costs.
             project, command, extra = services[framework, "after"]
             untraced = {key: value for key, value in extra.items() if not key.startswith("OTEL_")}
             services[framework, "untraced"] = (project, command, untraced)
+            services[framework, "unsampled"] = (
+                project,
+                command,
+                extra | {"OTEL_TRACES_SAMPLER": "always_off"},
+            )
+            services[framework, "unlogged"] = (project, command, untraced | {"LOG_LEVEL": "warning"})
         kinds = ("live", "cached")
         samples: dict[tuple[str, str, str], list[float]] = {}
         for _ in range(rounds):
@@ -744,25 +754,33 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         f"\nrelease {BEFORE_OPERATIONS} vs now with every operations feature on, wrk -c{CONNECTIONS}, "
         f"server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
     )
+    others = ("unsampled", "untraced", "unlogged")
     print(
-        "| framework (server) | `/health/live`, before / now | factor | untraced "
-        "| cached read, before / now | factor | untraced |"
+        "| framework (server) | `/health/live`, before / now | factor | "
+        + " | ".join(others)
+        + " | cached read, before / now | factor | "
+        + " | ".join(others)
+        + " |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * 2 * (2 + len(others)))
     for framework in frameworks:
         cells = []
         for kind in kinds:
-            before_rps, after_rps, untraced_rps = (
+            before_rps, after_rps, *other_rps = (
                 statistics.median(samples[framework, kind, variant])
-                for variant in ("before", "after", "untraced")
+                for variant in ("before", "after", *others)
             )
             cells += [
                 f"{before_rps:,.0f} / {after_rps:,.0f} rps",
                 f"{after_rps / before_rps:.2f}x",
-                f"{untraced_rps / before_rps:.2f}x",
+                *(f"{rps / before_rps:.2f}x" for rps in other_rps),
             ]
         print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
     print("targets: /health/live >= 0.9x, cached read >= 0.8x")
+    print(
+        "unsampled: traced, OTEL_TRACES_SAMPLER=always_off; untraced: no OTEL_*; "
+        "unlogged: untraced at LOG_LEVEL=warning (no access line)"
+    )
 
 
 def template_with_server(dst: Path, framework: str, server: str) -> Path:
