@@ -66,10 +66,6 @@ def test_a_scrape_counts_the_requests_of_every_process(
             status, scrape = request(f"{service.base}/metrics")
             assert status == 200
             counted.add(metric_total(scrape.decode(), "http_requests_total"))
-        if framework == "sanic":
-            # A SIGTERM before Sanic 25.12's manager process has seen both serving processes
-            # start leaves it spinning (sanic-org/sanic#2997; see test_servers.py).
-            time.sleep(1)
         assert service.terminate(20) == 0
     # Scrapes and liveness probes (the readiness wait above) are not counted.
     assert counted == {sent}

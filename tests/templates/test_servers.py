@@ -83,11 +83,7 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
     run(["uv", "sync", "-q"], project)
 
     with Service(project, "demo_service", {"WEB_CONCURRENCY": "2"}) as service:
-        # A SIGTERM before Sanic 25.12's manager process has seen every serving process
-        # start leaves it spinning (sanic-org/sanic#2997); here it took under a second more
-        # than their "Worker ready" lines.
         wait_for_output(service, "Worker ready", 2)
-        time.sleep(1)
         # The kernel spreads connections over both processes (SO_REUSEPORT).
         streams = [socket.create_connection(("127.0.0.1", service.port), timeout=5) for _ in range(6)]
         for stream in streams:
@@ -102,6 +98,46 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
                 while stream.recv(4096):
                     pass
         assert time.monotonic() - started < 5
+
+
+def spawned_children(pid: int) -> int:
+    """How many processes `pid` has started by multiprocessing's spawn."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        count += parent == pid and b"spawn_main" in command
+    return count
+
+
+def test_sanic_stopped_while_starting_starts_then_stops_and_exits_0(tmp_path: Path) -> None:
+    """A SIGTERM while Sanic's manager waits for its serving processes to report ready.
+
+    Sanic 25.12's manager then stopped them and waited for their reports until killed
+    (sanic-org/sanic#2997). A supervisor may stop a service that is still starting.
+    """
+    services = {"database": "none", "cache": "none", "broker": "none", "tasks": "none"}
+    project = render(tmp_path / "demo-service", framework="sanic", **services)
+    run(["uv", "sync", "-q"], project)
+
+    service = Service(project, "demo_service", {"WEB_CONCURRENCY": "2"})
+    try:
+        # Both serving processes started (and the multiprocessing manager that holds their
+        # states): the manager's signal handlers are in place, and the serving processes
+        # have a second or more of imports ahead of them.
+        deadline = time.monotonic() + 30
+        while spawned_children(service.process.pid) < 3:
+            assert service.process.poll() is None, service.output()
+            assert time.monotonic() < deadline, "Sanic started no serving processes"
+            time.sleep(0.02)
+        assert service.output().count("Worker ready") < 2, "too late: both had started"
+        assert service.terminate(timeout=20) == 0, service.output()[-2000:]
+        assert service.output().count("Worker ready") == 2
+    finally:
+        service.kill()
 
 
 def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
