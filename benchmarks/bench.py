@@ -595,6 +595,8 @@ def bench_processes(
 # The release before the operations features (request ids, access log, tracing, metrics, rate
 # limits, authentication): what `ops` compares the current templates with.
 BEFORE_OPERATIONS = "0.8.0"
+# Head sampling at one request in a hundred, as a busy service would trace (its README).
+SAMPLED = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}
 BENCH_KEY = "bench-key-for-writes"
 # A stand-in OTLP/HTTP collector: takes every export, keeps nothing. Hand-written (a few
 # lines of http.server) because a real collector is a container image, and none is reachable.
@@ -673,9 +675,9 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     Both services run on PostgreSQL and Redis at LOG_LEVEL=INFO. The current one adds
     `auth=apikey` (reads stay open), RATE_LIMIT (writes only), its access log line per request,
     every request traced and exported to a stand-in OTLP collector, and /metrics scraped
-    every second. The same service also runs traced but sampling nothing (`unsampled`: the
-    instrumentations' own cost), without tracing (`untraced`), and without tracing or access
-    line (`unlogged`): where the cost is.
+    every second. The same service also runs traced at one request in a hundred (`sampled`),
+    traced but sampling nothing (`unsampled`: what a dropped request costs), without tracing
+    (`untraced`), and without tracing or access line (`unlogged`): where the cost is.
     """
     from asyncgen.frameworks import BY_NAME
 
@@ -726,6 +728,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
             project, command, extra = services[framework, "after"]
             untraced = {key: value for key, value in extra.items() if not key.startswith("OTEL_")}
             services[framework, "untraced"] = (project, command, untraced)
+            services[framework, "sampled"] = (project, command, extra | SAMPLED)
             services[framework, "unsampled"] = (
                 project,
                 command,
@@ -754,7 +757,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         f"\nrelease {BEFORE_OPERATIONS} vs now with every operations feature on, wrk -c{CONNECTIONS}, "
         f"server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
     )
-    others = ("unsampled", "untraced", "unlogged")
+    others = ("sampled", "unsampled", "untraced", "unlogged")
     print(
         "| framework (server) | `/health/live`, before / now | factor | "
         + " | ".join(others)
@@ -778,6 +781,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
     print("targets: /health/live >= 0.9x, cached read >= 0.8x")
     print(
+        "sampled: traced, one request in 100 (parentbased_traceidratio 0.01); "
         "unsampled: traced, OTEL_TRACES_SAMPLER=always_off; untraced: no OTEL_*; "
         "unlogged: untraced at LOG_LEVEL=warning (no access line)"
     )
