@@ -81,4 +81,7 @@ class SpanCollector:
             return probe.connect_ex(("127.0.0.1", self.port)) == 0
 
     def spans(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.file.read_text().splitlines()]
+        # Whole lines only: the collector may be halfway through writing the last one (a line
+        # longer than its buffer leaves in more than one write).
+        text = self.file.read_text()
+        return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
