@@ -272,6 +272,9 @@ def wrk(url: str, seconds: int, rate: float | None = None, cores: str | None = "
         check=True,
         env=os.environ | ({"RATE": str(rate), "CONNECTIONS": str(CONNECTIONS)} if rate else {}),
     ).stdout
+    # Error answers (a 429, a 500) are fast: counted as served, they would flatter the server.
+    if failed := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise SystemExit(f"wrk {url}: {failed.group(1)} answers were errors\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert p99 is not None, out

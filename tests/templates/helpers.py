@@ -173,6 +173,11 @@ class Service:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
 
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM: the service must exit 0 within `timeout`; if not, the failure shows why."""
+        code = self.terminate(timeout)
+        assert code == 0, f"exit {code}, the end of the output:\n{self.output()[-4000:]}"
+
     def kill(self) -> None:
         import signal
 
@@ -300,7 +305,7 @@ def nats_streams(project: Path, prefix: str) -> Iterator[str]:
         run(["uv", "run", "--no-sync", "python", "-c", _DELETE_NATS_STREAMS, prefix], project)
 
 
-def _flush_redis_database(number: int) -> None:
+def flush_redis_database(number: int) -> None:
     with socket.create_connection(("127.0.0.1", 6379), timeout=5) as connection:
         connection.sendall(f"SELECT {number}\r\nFLUSHDB\r\n".encode())
         replies = b""
@@ -329,8 +334,8 @@ def redis_database(port: int = 6379) -> Iterator[str]:
     """
     require_service("Redis", "127.0.0.1", 6379)
     number = random.choice(_redis_databases_of_this_worker())
-    _flush_redis_database(number)
+    flush_redis_database(number)
     try:
         yield f"redis://127.0.0.1:{port}/{number}"
     finally:
-        _flush_redis_database(number)
+        flush_redis_database(number)

@@ -201,8 +201,8 @@ def test_every_instance_streams_every_event(tmp_path: Path, broker: str) -> None
                     stream.wait_for(item, seconds=15)
             for stream in streams:
                 stream.close()
-            assert first.terminate() == 0
-            assert second.terminate() == 0
+            first.stop()
+            second.stop()
 
 
 @pytest.mark.slow
@@ -236,7 +236,7 @@ def test_every_process_streams_every_event(tmp_path: Path, broker: str) -> None:
                 for item in items:
                     stream.wait_for(item, seconds=15)
                 stream.close()
-            assert service.terminate() == 0
+            service.stop()
     instances = {json.loads(line).get("instance") for line in output.read_text().splitlines() if '"broker.connected"' in line}
     assert instances == {"web", "web-1"}
 
@@ -277,7 +277,7 @@ def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_vhost_
             proxy.cut()  # away again; this time the service stops before it is back
             status, _ = service.post("/api/items", {"name": "before-restart", "price": 2})
             assert status == 201
-            assert service.terminate() == 0
+            service.stop()
 
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (1,)
@@ -291,7 +291,7 @@ def test_no_event_is_lost_while_rabbitmq_is_away(tmp_path: Path, rabbitmq_vhost_
                     break
                 assert time.monotonic() < deadline, "the outbox row was never sent"
                 time.sleep(0.2)
-            assert service.terminate() == 0
+            service.stop()
     finally:
         proxy.cut()
 

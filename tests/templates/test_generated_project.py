@@ -9,7 +9,7 @@ import pytest
 
 from asyncgen.frameworks import NAMES
 
-from .helpers import Service, render, request, run
+from .helpers import Service, free_port, redis_database, render, request, run
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +19,27 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
     project = render(tmp_path / "demo-service", framework=framework, database="sqlite", cache="redis")
     run(["git", "init", "-q"], project)
     run(["uv", "sync", "-q"], project)
-    run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    # Its own suite against Redis alone, as its README allows: the database stays the
+    # suite's throwaway SQLite, whose item ids a cache in Redis outlives.
+    with redis_database() as redis_url:
+        run(
+            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
+            project,
+            {"REDIS_URL": redis_url},
+        )
     run(["uv", "run", "--no-sync", "mypy"], project)
     run(["uv", "run", "--no-sync", "ruff", "check"], project)
     run(["uv", "run", "--no-sync", "ruff", "format", "--check"], project)
 
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db"}
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
+        # Traced, one request in two, to a collector that is not there: nothing a client
+        # sees may change, and the service must still stop in time.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0.5",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as errors, Service(project, "demo_service", env, errors) as service:
         base = service.base
@@ -42,7 +57,13 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
         status, body = request(f"{base}/api/items", "POST", {"name": "e2e", "price": 3})
         assert status == 201
         item = json.loads(body)
-        assert request(f"{base}/api/items/{item['id']}") == (200, body)
+        for _ in range(20):
+            assert request(f"{base}/api/items/{item['id']}") == (200, body)
+        # A caller's trace its sampler dropped (the sampled flag clear): served, not traced.
+        unsampled = {"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-00"}
+        assert request(f"{base}/api/items/{item['id']}", headers=unsampled) == (200, body)
+        status, metrics = request(f"{base}/metrics")
+        assert status == 200 and b"http_requests_total" in metrics
         assert item in json.loads(request(f"{base}/api/items")[1])
         assert request(f"{base}/api/items", "POST", {"name": "", "price": -1})[0] == 422
         assert request(f"{base}/api/items/{item['id']}", "DELETE")[0] == 204
@@ -56,7 +77,7 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
             stream.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
             assert b"200" in stream.recv(4096)
             started = time.monotonic()
-            assert service.terminate(timeout=8) == 0
+            service.stop(timeout=8)
         assert time.monotonic() - started < 5
 
     # Whoever logged it (the service, its server, a library), every line on stdout is one JSON
@@ -66,6 +87,7 @@ def test_sqlite_project_end_to_end(tmp_path: Path, framework: str) -> None:
     lines = output.splitlines()
     assert lines, "the service logged nothing"
     assert [line for line in lines if not is_json_object(line)] == [], stderr.read_text()
+    assert "Traceback" not in output, output[-4000:]
 
 
 def is_json_object(line: str) -> bool:

@@ -82,7 +82,7 @@ def test_two_serving_processes_write_whole_json_lines(tmp_path: Path, framework:
         deadline = time.monotonic() + 10
         while records(log, "item.processed") < RECORDS and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert service.terminate(20) == 0
+        service.stop(20)
     torn = torn_lines(log)
     assert not torn, f"{len(torn)} lines are not one JSON object: {torn[:3]}"
     assert records(log, "item.processed") == RECORDS

@@ -66,7 +66,7 @@ def test_a_scrape_counts_the_requests_of_every_process(
             status, scrape = request(f"{service.base}/metrics")
             assert status == 200
             counted.add(metric_total(scrape.decode(), "http_requests_total"))
-        assert service.terminate(20) == 0
+        service.stop(20)
     # Scrapes and liveness probes (the readiness wait above) are not counted.
     assert counted == {sent}
     assert list(temporary.iterdir()) == [], "the directory for the metrics is left behind"

