@@ -95,6 +95,39 @@ def edit_notes(project: Path, replace: dict[int, str]) -> None:
     commit(project, "user edits")
 
 
+def with_notes(project: Path, expected: dict[str, bytes]) -> dict[str, bytes]:
+    """`expected` with the NOTES.md the user edited, which must have kept the edit."""
+    notes = (project / "NOTES.md").read_bytes()
+    assert b"line 11, the user's own" in notes
+    return {**expected, "NOTES.md": notes}
+
+
+def project_files(project: Path) -> dict[str, bytes]:
+    """A project's files as the template made them: not the lock, the decision records, git's."""
+    skipped = ("uv.lock", ".copier-answers.yml", ADR.as_posix())
+    listed = git(project, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
+    present = [name for name in listed if (project / name).is_file()]  # deleted, still in the index
+    return {name: (project / name).read_bytes() for name in present if not name.startswith(skipped)}
+
+
+def rendered_anew(
+    project: Path, destination: Path, store: TemplateStore, release: Release
+) -> dict[str, bytes]:
+    """What `asyncgen new` renders for the project's answers as they are now."""
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = TemplateAnswers(**{key: value for key, value in recorded.items() if not key.startswith("_")})
+    return project_files(Generation(answers, destination, store, release).run())
+
+
+def assert_as_rendered(project: Path, expected: dict[str, bytes], step: str) -> None:
+    """The project after `asyncgen add` is, file for file, `expected`: nothing left behind by
+    the answer before, nothing missing, nothing rendered differently."""
+    actual = project_files(project)
+    assert sorted(actual) == sorted(expected), f"after {step}"
+    differing = [name for name in expected if actual[name] != expected[name]]
+    assert not differing, f"after {step}, not as rendered: {differing}"
+
+
 def test_plain_copier_update_brings_the_change_and_keeps_far_edits(
     tmp_path: Path, store: TemplateStore, project: Path
 ) -> None:
@@ -168,8 +201,10 @@ def test_add_rejects_bad_changes(
 
 @pytest.mark.slow
 def test_add_auth_guards_the_writes_and_the_project_still_passes(
-    store: TemplateStore, v1: Release, project: Path
+    tmp_path: Path, store: TemplateStore, v1: Release, project: Path
 ) -> None:
+    """Each step is what `new` renders for its answers (the matrix runs each value's suite),
+    with the team's edit; the suite runs after the last."""
     edit_notes(project, {10: "line 11, the user's own"})
     auth_module = project / "src" / "live_svc" / "auth.py"
     for change, guard in (("auth=jwt", "Bearer"), ("auth=apikey", "X-API-Key"), ("auth=none", None)):
@@ -180,15 +215,20 @@ def test_add_auth_guards_the_writes_and_the_project_still_passes(
         else:
             assert not auth_module.exists()
         assert ("pyjwt" in (project / "pyproject.toml").read_text()) == (change == "auth=jwt")
-        commit_and_test(project, f"asyncgen add {change}")
-    assert "line 11, the user's own" in (project / "NOTES.md").read_text()
+        assert_as_rendered(
+            project, with_notes(project, rendered_anew(project, tmp_path / change, store, v1)), change
+        )
+        git(project, "add", "-A")
+        commit(project, f"asyncgen add {change}")
+    commit_and_test(project, "uv sync after the last step")
 
 
 @pytest.mark.slow
 def test_add_each_dimension_and_the_project_still_passes(
-    store: TemplateStore, v1: Release, project: Path
+    tmp_path: Path, store: TemplateStore, v1: Release, project: Path
 ) -> None:
-    """One answer at a time, as a team would: every step keeps the edits and the suite green."""
+    """One answer at a time, as a team would: every step keeps the edits and is what `new`
+    renders for its answers (the matrix runs each value's suite); the suite runs after the last."""
     edit_notes(project, {10: "line 11, the user's own"})
     steps = [
         ("database=postgresql", "asyncpg"),
@@ -203,7 +243,12 @@ def test_add_each_dimension_and_the_project_still_passes(
         pyproject = (project / "pyproject.toml").read_text()
         if dependency:
             assert dependency in pyproject
-        commit_and_test(project, f"asyncgen add {change}")
+        assert_as_rendered(
+            project, with_notes(project, rendered_anew(project, tmp_path / change, store, v1)), change
+        )
+        git(project, "add", "-A")
+        commit(project, f"asyncgen add {change}")
+    commit_and_test(project, "uv sync after the last step")
     pyproject = (project / "pyproject.toml").read_text()
     assert "aio-pika" not in pyproject and "redis" not in pyproject and "taskiq" not in pyproject
     assert not (project / "src" / "live_svc" / "worker.py").exists()
@@ -266,14 +311,6 @@ def test_add_that_ends_in_conflicts_still_records_the_change(
     assert (recorded / ADR / "0002-use-kafka-as-broker.md").is_file()
 
 
-def project_files(project: Path) -> dict[str, bytes]:
-    """A project's files as the template made them: not the lock, the decision records, git's."""
-    skipped = ("uv.lock", ".copier-answers.yml", ADR.as_posix())
-    tracked = git(project, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
-    present = [name for name in tracked if (project / name).is_file()]  # deleted, still in the index
-    return {name: (project / name).read_bytes() for name in present if not name.startswith(skipped)}
-
-
 @pytest.mark.slow
 def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
     tmp_path: Path, store: TemplateStore, v1: Release, recorded: Path
@@ -290,11 +327,6 @@ def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
     (recorded / pricing).write_text('"""The team\'s own module."""\n\nVAT = 0.2\n')
     git(recorded, "add", "-A")
     commit(recorded, "the team's edits")
-    answers = {
-        key: value
-        for key, value in yaml.safe_load((recorded / ".copier-answers.yml").read_text()).items()
-        if not key.startswith("_")
-    }
     first = ["litestar", "starlette"]
     # ... and back to FastAPI, so the last one's web layer leaves too.
     steps = [*first, *(name for name in NAMES if name not in (*first, "fastapi")), "fastapi"]
@@ -302,16 +334,10 @@ def test_add_framework_moves_the_web_layer_and_keeps_the_team_s_edits(
         change_answers(recorded, [f"framework={framework}"], store=store, release=v1)
         record = next((recorded / ADR).glob(f"{number:04d}-*.md")).read_text()
         assert BY_NAME[framework].title in record
-        fresh = Generation(
-            TemplateAnswers(**{**answers, "framework": framework}), tmp_path / f"fresh-{framework}", store, v1
-        ).run()
-        expected = project_files(fresh)
+        expected = rendered_anew(recorded, tmp_path / f"new-{framework}", store, v1)
         expected[settings.as_posix()] += note.encode()
-        actual = project_files(recorded)
-        assert actual.pop(pricing.as_posix()).startswith(b'"""The team')
-        assert sorted(actual) == sorted(expected), f"after framework={framework}"
-        differing = [name for name in expected if actual[name] != expected[name]]
-        assert not differing, f"after framework={framework}, not as rendered: {differing}"
+        expected[pricing.as_posix()] = (recorded / pricing).read_bytes()
+        assert_as_rendered(recorded, expected, f"framework={framework}")
         git(recorded, "add", "-A")
         commit(recorded, f"asyncgen add framework={framework}")
     commit_and_test(recorded, "uv sync after the last step")
