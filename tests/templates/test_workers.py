@@ -632,13 +632,13 @@ def test_every_job_reaches_the_worker_when_the_queue_connection_drops_under_crea
             worker.kill()
 
 
-# Each task library on Redis (broker none), and taskiq on RabbitMQ. Not yet taskiq on NATS:
-# one run in three its worker, reconnected, fetched nothing more within 30 s (issue 18's note).
+# Each task library on Redis (broker none), and taskiq on RabbitMQ and NATS.
 WORKER_CUT_ROWS = rows(
     ("taskiq", "none"),
     ("dramatiq", "none"),
     ("celery", "none"),
     ("taskiq", "rabbitmq"),
+    ("taskiq", "nats"),
 )
 
 
