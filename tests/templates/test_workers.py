@@ -313,6 +313,15 @@ def queue_url_key(tasks: str, broker: str) -> str:
     return "REDIS_URL" if task_transport(tasks, broker, "redis") == "redis" else "BROKER_URL"
 
 
+def through_a_proxy(env: dict[str, str], url_key: str) -> tuple[TcpProxy, dict[str, str]]:
+    """A proxy to the queue `url_key` names, refusing connections until restored, and `env`
+    with the queue reached through it."""
+    port = urlsplit(env[url_key]).port
+    assert port is not None
+    proxy = TcpProxy(port)
+    return proxy, {**env, url_key: env[url_key].replace(f":{port}", f":{proxy.port}")}
+
+
 def enqueue(project: Path, env: dict[str, str], item_id: int) -> None:
     """Queue the job of a create with the project's own client, as its web process does."""
     script = [str(project / ".venv" / "bin" / "python"), "-c", ENQUEUE, str(item_id)]
@@ -339,7 +348,7 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
     project = project_for(tasks, broker)
     transport = task_transport(tasks, broker, "redis")
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
-        url_key = "REDIS_URL" if transport == "redis" else "BROKER_URL"
+        url_key = queue_url_key(tasks, broker)
         metrics_port = free_port()
         worker = Worker(project, {**env, "WORKER_METRICS_PORT": str(metrics_port)}, tmp_path / "worker.log")
         try:
@@ -438,12 +447,8 @@ def create_through_the_web_process(
     With queue_away the web process reaches the queue through a proxy that starts letting
     connections through only a second after the create.
     """
-    port = urlsplit(env[url_key]).port
-    assert port is not None
-    proxy = TcpProxy(port)
-    web_env = dict(env)
-    if queue_away:
-        web_env[url_key] = env[url_key].replace(f":{port}", f":{proxy.port}")
+    proxy, proxied = through_a_proxy(env, url_key)
+    web_env = proxied if queue_away else env
     try:
         with Service(project, PACKAGE, web_env) as service:
             status, item = service.post("/api/items", {"name": "queued", "price": 1})
@@ -578,11 +583,8 @@ def test_every_job_reaches_the_worker_when_the_queue_connection_drops_under_crea
 ) -> None:
     project = project_for(tasks, broker)
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
-        port = urlsplit(env["BROKER_URL"]).port
-        assert port is not None
-        proxy = TcpProxy(port)
+        proxy, web_env = through_a_proxy(env, "BROKER_URL")
         proxy.restore()
-        web_env = {**env, "BROKER_URL": env["BROKER_URL"].replace(f":{port}", f":{proxy.port}")}
         worker = Worker(project, env, tmp_path / "worker.log")
         created: list[int] = []
         try:
@@ -654,15 +656,9 @@ def test_a_worker_cut_from_its_queue_runs_the_jobs_queued_once_it_is_back(
     project = project_for(tasks, broker)
     url_key = queue_url_key(tasks, broker)
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
-        port = urlsplit(env[url_key]).port
-        assert port is not None
-        proxy = TcpProxy(port)
+        proxy, proxied = through_a_proxy(env, url_key)
         proxy.restore()
-        worker = Worker(
-            project,
-            {**env, url_key: env[url_key].replace(f":{port}", f":{proxy.port}")},
-            tmp_path / "worker.log",
-        )
+        worker = Worker(project, proxied, tmp_path / "worker.log")
         try:
             worker.wait_for({"event": "worker.started"}, 30)
             with Service(project, PACKAGE, env) as service:
@@ -709,10 +705,7 @@ def test_the_jobs_of_a_web_process_killed_while_the_queue_is_away_run_after_its_
     project = project_for(tasks, broker)
     url_key = queue_url_key(tasks, broker)
     with live_queue(project, tasks, broker, tmp_path / "data") as env:
-        port = urlsplit(env[url_key]).port
-        assert port is not None
-        proxy = TcpProxy(port)  # refusing until restored: the queue is away
-        web_env = {**env, url_key: env[url_key].replace(f":{port}", f":{proxy.port}")}
+        proxy, web_env = through_a_proxy(env, url_key)  # the queue away until restored
         worker = Worker(project, env, tmp_path / "worker.log")
         try:
             worker.wait_for({"event": "worker.started"}, 30)
