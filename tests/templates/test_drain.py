@@ -44,6 +44,7 @@ pytestmark = pytest.mark.slow
 CLIENTS = 16
 LOAD_SECONDS = 2.0
 REPEAT_EVERY = 0.02
+STORM_SECONDS = 0.05
 # settings.graceful_shutdown_timeout's default: every server gets it (granian's
 # workers_kill_timeout, uvicorn's timeout_graceful_shutdown, Sanic's
 # GRACEFUL_SHUTDOWN_TIMEOUT, aiohttp's AppRunner shutdown_timeout).
@@ -178,11 +179,11 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
     """SIGTERM, then again and again until it exits (an operator or supervisor repeating
     itself): a repeated signal must change nothing at any moment of the shutdown, its last
     one included, when the interpreter puts back the default action for handled signals.
-    The first comes several times at once, reaching the server before it has acted on it."""
-    for _ in range(5):
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.001)
+    The first comes as a storm, signals back to back, so some reach the server while its
+    handler for an earlier one is still running."""
     signalled = time.monotonic()
+    while time.monotonic() - signalled < STORM_SECONDS:
+        process.send_signal(signal.SIGTERM)
     code: int | None = None
     while time.monotonic() - signalled < GRACE_PERIOD + 20:
         try:
