@@ -284,6 +284,15 @@ def with_a_body_arriving(project: Path, env: dict[str, str], log: Path, processe
     return answer, Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
 
 
+def as_it_starts(project: Path, env: dict[str, str], log: Path) -> Stop:
+    """SIGTERM as soon as the service first answers, when its server may still be starting:
+    a rolling update or a scale-down does not wait for a new instance to settle."""
+    port = free_port()
+    with server(project, {**env, "PORT": str(port)}, log) as process:
+        wait_until_live(port, process, log)
+        return stop(process, log)
+
+
 @pytest.mark.parametrize(
     ("database", "processes"),
     [("embedded", 1), ("postgresql", 1), ("embedded", 2)],
@@ -314,6 +323,7 @@ def test_sigterm_answers_every_stored_create(
         answer, slow = with_a_body_arriving(project, env, tmp_path / "arriving.log", processes)
         stored_after = stored_ids(project, database_url)
         spans = collector.spans() if collector is not None else []
+        starting = as_it_starts(project, env, tmp_path / "starting.log")
 
     server_errors = {status: n for status, n in outcome.statuses.items() if status >= 500}
     figures = (
@@ -322,7 +332,8 @@ def test_sigterm_answers_every_stored_create(
         f"5xx {sum(server_errors.values())}, exit {stopped.code}, {stopped.seconds:.2f} s to exit, "
         f"{len(outcome.serving)} serving processes; "
         f"statuses {outcome.statuses}, client errors {outcome.errors}, refusals {outcome.refusals}; "
-        f"body arriving after SIGTERM: {answer[:80]!r}, exit {slow.code}, {slow.seconds:.2f} s to exit"
+        f"body arriving after SIGTERM: {answer[:80]!r}, exit {slow.code}, {slow.seconds:.2f} s to exit; "
+        f"stopped as it starts: exit {starting.code}, {starting.seconds:.2f} s to exit"
     )
     print(figures)
     report = f"{figures}\nserver output:\n{stopped.log}"
@@ -341,6 +352,10 @@ def test_sigterm_answers_every_stored_create(
     assert stored_after - stored == {json.loads(answer[4:])["id"]}, report
     assert slow.code == 0, report
     assert slow.seconds < GRACE_PERIOD, report
+
+    report = f"{figures}\nserver output:\n{starting.log}"
+    assert starting.code == 0, report
+    assert starting.seconds < GRACE_PERIOD, report
 
     if traced:
         # Each create's span left with its batch or at the exit's flush; one in two was kept.
