@@ -25,7 +25,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +139,7 @@ def server(project: Path, env: dict[str, str], log: Path) -> Iterator[subprocess
         process = subprocess.Popen(
             [str(project / ".venv" / "bin" / "python"), "-m", "demo_service"],
             cwd=project,
-            env={**full_env, **env},
+            env={**full_env, "PYTHONFAULTHANDLER": "1", **env},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -191,7 +191,14 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
             break
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGTERM)
-    return Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
+    seconds = time.monotonic() - signalled
+    if code is None:
+        # Still running: SIGABRT has faulthandler (PYTHONFAULTHANDLER, set by server()) write
+        # where each of its threads stands, for the report.
+        process.send_signal(signal.SIGABRT)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    return Stop(code, seconds, log.read_text()[-6000:])
 
 
 def serving_processes(server: subprocess.Popen[bytes], port: int) -> set[int]:
