@@ -191,10 +191,15 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
             break
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGTERM)
+    return outcome(process, log, code, signalled)
+
+
+def outcome(process: subprocess.Popen[bytes], log: Path, code: int | None, signalled: float) -> Stop:
+    """How a stop signalled at `signalled` ended. A server still running then gets SIGABRT:
+    faulthandler (PYTHONFAULTHANDLER, set by server()) writes where each of its threads
+    stands into the log, for the report."""
     seconds = time.monotonic() - signalled
     if code is None:
-        # Still running: SIGABRT has faulthandler (PYTHONFAULTHANDLER, set by server()) write
-        # where each of its threads stands, for the report.
         process.send_signal(signal.SIGABRT)
         with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
@@ -288,7 +293,7 @@ def with_a_body_arriving(project: Path, env: dict[str, str], log: Path, processe
                 code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
             except subprocess.TimeoutExpired:
                 code = None
-    return answer, Stop(code, time.monotonic() - signalled, log.read_text()[-6000:])
+        return answer, outcome(process, log, code, signalled)
 
 
 def as_it_starts(project: Path, env: dict[str, str], log: Path) -> Stop:
