@@ -19,6 +19,14 @@ TEMPLATES = REPO / "templates"
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject.toml): one worker more than the machine has cores. Most of the
+    suite waits on generated projects' servers, brokers and sockets: with one worker per
+    core, the 2-core CI machine's CPUs were busy for 66% of a clean run (29 min 58 s); with
+    one more, the same 1243 tests passed in 22 min 6 s."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(autouse=True)
 def asyncgen_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
