@@ -8,6 +8,8 @@
     python benchmarks/bench.py servers      # the generated FastAPI service on uvicorn vs granian
     python benchmarks/bench.py processes --record src/asyncgen/measured.json   # 1 vs 2 processes
     python benchmarks/bench.py ops          # release 0.8.0 vs now with tracing, metrics, ... on
+    python benchmarks/bench.py ops --stdout pipe   # the same, the servers' stdout a pipe as in a container
+    python benchmarks/bench.py release --against 0.14.0   # a shipped release's service vs the templates'
     python benchmarks/bench.py pages        # page 1 vs page 999,000 deep, keyset and offset
     python benchmarks/bench.py pages --rows 20000 --depth 19000   # a quick check
 
@@ -236,19 +238,32 @@ def wait_http(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+# Where the servers' stdout goes (--stdout): /dev/null, or a pipe read on wrk's core, as a
+# container's stdout is read by its engine's log driver. Each write to a pipe wakes its
+# reader, which /dev/null never does: the log lines cost more there.
+STDOUT = "devnull"
+
+
 @contextmanager
 def serving(
     command: list[str], cwd: Path, port: int, env: dict[str, str], cores: str | None = "0"
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The server, on `cores` (None: wherever the system puts it)."""
+    reader = (
+        subprocess.Popen(["taskset", "-c", "1", "cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        if STDOUT == "pipe"
+        else None
+    )
     process = subprocess.Popen(
         [*(["taskset", "-c", cores] if cores else []), *command],
         cwd=cwd,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=reader.stdin if reader else subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, so what it started can be killed with it
     )
+    if reader:
+        reader.stdin.close()  # type: ignore[union-attr]  # the server holds the pipe's write end now
     try:
         wait_http(port)
         yield process
@@ -259,6 +274,8 @@ def serving(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if reader:
+            reader.wait()
 
 
 def wrk(url: str, seconds: int, rate: float | None = None, cores: str | None = "1") -> tuple[float, float]:
@@ -758,7 +775,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         collector.wait()
     print(
         f"\nrelease {BEFORE_OPERATIONS} vs now with every operations feature on, wrk -c{CONNECTIONS}, "
-        f"server on core 0, wrk on core 1, median of {rounds} x {seconds} s:"
+        f"server on core 0, wrk on core 1, stdout {STDOUT}, median of {rounds} x {seconds} s:"
     )
     others = ("sampled", "unsampled", "untraced", "unlogged")
     print(
@@ -788,6 +805,76 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         "unsampled: traced, OTEL_TRACES_SAMPLER=always_off; untraced: no OTEL_*; "
         "unlogged: untraced at LOG_LEVEL=warning (no access line)"
     )
+
+
+def bench_release(
+    work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int, version: str
+) -> None:
+    """Per framework: the service the current templates make against a shipped release's.
+
+    The same answers for both (PostgreSQL, Redis, no broker or tasks), LOG_LEVEL=INFO,
+    untraced: what a template change since `version` did to a served request.
+    """
+    from asyncgen.frameworks import BY_NAME
+
+    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "info"}
+    services: dict[tuple[str, str], tuple[Path, list[str], dict[str, str]]] = {}
+    for index, framework in enumerate(frameworks):
+        answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
+        projects = {
+            "release": released_project(work, env, version, f"{framework}-release", **answers),
+            "now": generated_project(
+                work,
+                env,
+                f"{framework}-now",
+                *(option for key, value in answers.items() for option in (f"--{key}", value)),
+            ),
+        }
+        for variant, project in projects.items():
+            package = project.name.replace("-", "_")
+            services[framework, variant] = (
+                project,
+                [str(project / ".venv" / "bin" / "python"), "-m", package],
+                {
+                    "DATABASE_URL": postgres_database(project, f"bench_release_{framework}_{variant}"),
+                    # A Redis database per project: their item ids overlap.
+                    "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'now')}",
+                },
+            )
+    kinds = ("live", "cached")
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    for _ in range(rounds):
+        for (framework, variant), (project, command, extra) in services.items():
+            port = free_port()
+            with serving(command, project, port, clean_env | extra | {"PORT": str(port)}):
+                base = f"http://127.0.0.1:{port}"
+                urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{create_item(port)}"}
+                for kind in kinds:
+                    wrk(urls[kind], 2)  # warm-up: pools filled, cache populated
+                    rps, _ = wrk(urls[kind], seconds)
+                    samples.setdefault((framework, kind, variant), []).append(rps)
+                    print(f"{framework} {variant} {kind}: {rps:,.0f} rps", flush=True)
+    print(
+        f"\nrelease {version} vs the current templates, wrk -c{CONNECTIONS}, server on core 0, "
+        f"wrk on core 1, stdout {STDOUT}, LOG_LEVEL=INFO, median of {rounds} x {seconds} s:"
+    )
+    columns = [
+        "framework (server)",
+        "`/health/live`, release / now",
+        "factor",
+        "cached read, release / now",
+        "factor",
+    ]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---:|---:|---:|---:|")
+    for framework in frameworks:
+        cells = []
+        for kind in kinds:
+            release_rps, now_rps = (
+                statistics.median(samples[framework, kind, variant]) for variant in ("release", "now")
+            )
+            cells += [f"{release_rps:,.0f} / {now_rps:,.0f} rps", f"{now_rps / release_rps:.2f}x"]
+        print(f"| {framework} ({BY_NAME[framework].server}) | " + " | ".join(cells) + " |")
 
 
 def template_with_server(dst: Path, framework: str, server: str) -> Path:
@@ -971,8 +1058,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "parts", nargs="*", help="cli, new, http, servers, processes, ops, pages (default: cli, new, http)"
+        "parts",
+        nargs="*",
+        help="cli, new, http, servers, processes, ops, release, pages (default: cli, new, http)",
     )
+    parser.add_argument("--against", default="", help="release: the shipped version to compare with")
     parser.add_argument("--rows", type=int, default=1_000_000, help="pages: the table's size")
     parser.add_argument("--depth", type=int, default=999_000, help="pages: the deep page's start")
     parser.add_argument("--rounds", type=int, default=3)
@@ -980,13 +1070,23 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="skip the PostgreSQL/Redis targets")
     parser.add_argument("--frameworks", default="", help="comma-separated (default: all seven)")
     parser.add_argument("--record", type=Path, help="also write the HTTP medians to this JSON file")
+    parser.add_argument(
+        "--stdout",
+        choices=("devnull", "pipe"),
+        default="devnull",
+        help="the servers' stdout: /dev/null, or a pipe read on wrk's core, as in a container",
+    )
     args = parser.parse_args()
+    global STDOUT
+    STDOUT = args.stdout
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "ops", "pages"}:
+    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "ops", "release", "pages"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    if "release" in args.parts and not args.against:
+        parser.error("release needs --against VERSION, a shipped release (e.g. 0.14.0)")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
         if shutil.which(tool) is None and (
-            tool in ("asyncgen",) or {"http", "servers", "processes", "ops"} & set(args.parts)
+            tool in ("asyncgen",) or {"http", "servers", "processes", "ops", "release"} & set(args.parts)
         ):
             sys.exit(f"bench needs {tool} on PATH")
     with tempfile.TemporaryDirectory(prefix="asyncgen-bench-") as tmp:
@@ -1006,6 +1106,8 @@ def main() -> None:
             bench_processes(work, env, frameworks, args.rounds, args.seconds, args.record)
         if "ops" in args.parts:
             bench_ops(work, env, frameworks, args.rounds, args.seconds)
+        if "release" in args.parts:
+            bench_release(work, env, frameworks, args.rounds, args.seconds, args.against)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
         if "pages" in args.parts:
