@@ -587,7 +587,7 @@ def bench_processes(
     medians: dict[str, dict[str, dict[str, float]]] = {}
     for framework in frameworks:
         cells = []
-        for kind in kinds:
+        for kind in READS:
             one, two = samples[framework, kind, 1], samples[framework, kind, 2]
             rows = medians.setdefault(framework, {})
             rows[kind] = {str(n): statistics.median(samples[framework, kind, n]) for n in PROCESS_COUNTS}
@@ -689,6 +689,39 @@ def scraped_every(seconds: float, url: str) -> Iterator[None]:
         thread.join()
 
 
+# A service to serve: its project, the command serving it, its environment.
+Service = tuple[Path, list[str], dict[str, str]]
+READS = ("live", "cached")
+
+
+def live_and_cached_reads(
+    services: dict[tuple[str, str], Service],
+    env: dict[str, str],
+    rounds: int,
+    seconds: int,
+    headers: Callable[[str], dict[str, str] | None] = lambda variant: None,
+    scraped: Callable[[str], bool] = lambda variant: False,
+) -> dict[tuple[str, str, str], list[float]]:
+    """Requests/s of each (framework, variant)'s `/health/live` and cached read, by
+    (framework, read, variant): the services alternate within each round. An item is created
+    with `headers(variant)`; `/metrics` is scraped every second where `scraped(variant)`."""
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    for _ in range(rounds):
+        for (framework, variant), (project, command, extra) in services.items():
+            port = free_port()
+            with serving(command, project, port, env | extra | {"PORT": str(port)}):
+                base = f"http://127.0.0.1:{port}"
+                item = create_item(port, headers(variant))
+                urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{item}"}
+                with scraped_every(1.0, f"{base}/metrics") if scraped(variant) else nullcontext():
+                    for read in READS:
+                        wrk(urls[read], 2)  # warm-up: pools filled, cache populated
+                        rps, _ = wrk(urls[read], seconds)
+                        samples.setdefault((framework, read, variant), []).append(rps)
+                        print(f"{framework} {variant} {read}: {rps:,.0f} rps", flush=True)
+    return samples
+
+
 def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int) -> None:
     """Per framework: the cost of the operations features, all on, against the release before them.
 
@@ -713,7 +746,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         "RATE_LIMIT": "600/minute",
         "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
     }
-    services: dict[tuple[str, str], tuple[Path, list[str], dict[str, str]]] = {}
+    services: dict[tuple[str, str], Service] = {}
     try:
         wait_http(collector_port)
         for index, framework in enumerate(frameworks):
@@ -755,21 +788,15 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
                 extra | {"OTEL_TRACES_SAMPLER": "always_off"},
             )
             services[framework, "unlogged"] = (project, command, untraced | {"LOG_LEVEL": "warning"})
-        kinds = ("live", "cached")
-        samples: dict[tuple[str, str, str], list[float]] = {}
-        for _ in range(rounds):
-            for (framework, variant), (project, command, extra) in services.items():
-                port = free_port()
-                with serving(command, project, port, clean_env | extra | {"PORT": str(port)}):
-                    base = f"http://127.0.0.1:{port}"
-                    item = create_item(port, {"X-API-Key": BENCH_KEY} if variant != "before" else None)
-                    urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{item}"}
-                    with scraped_every(1.0, f"{base}/metrics") if variant != "before" else nullcontext():
-                        for kind in kinds:
-                            wrk(urls[kind], 2)  # warm-up: pools filled, cache populated
-                            rps, _ = wrk(urls[kind], seconds)
-                            samples.setdefault((framework, kind, variant), []).append(rps)
-                            print(f"{framework} {variant} {kind}: {rps:,.0f} rps", flush=True)
+        samples = live_and_cached_reads(
+            services,
+            clean_env,
+            rounds,
+            seconds,
+            # 0.8.0 has neither API keys nor /metrics.
+            headers=lambda variant: {"X-API-Key": BENCH_KEY} if variant != "before" else None,
+            scraped=lambda variant: variant != "before",
+        )
     finally:
         collector.terminate()
         collector.wait()
@@ -788,7 +815,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     print("|---|" + "---:|" * 2 * (2 + len(others)))
     for framework in frameworks:
         cells = []
-        for kind in kinds:
+        for kind in READS:
             before_rps, after_rps, *other_rps = (
                 statistics.median(samples[framework, kind, variant])
                 for variant in ("before", "after", *others)
@@ -818,7 +845,7 @@ def bench_release(
     from asyncgen.frameworks import BY_NAME
 
     clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "info"}
-    services: dict[tuple[str, str], tuple[Path, list[str], dict[str, str]]] = {}
+    services: dict[tuple[str, str], Service] = {}
     for index, framework in enumerate(frameworks):
         answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
         projects = {
@@ -841,19 +868,7 @@ def bench_release(
                     "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'now')}",
                 },
             )
-    kinds = ("live", "cached")
-    samples: dict[tuple[str, str, str], list[float]] = {}
-    for _ in range(rounds):
-        for (framework, variant), (project, command, extra) in services.items():
-            port = free_port()
-            with serving(command, project, port, clean_env | extra | {"PORT": str(port)}):
-                base = f"http://127.0.0.1:{port}"
-                urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{create_item(port)}"}
-                for kind in kinds:
-                    wrk(urls[kind], 2)  # warm-up: pools filled, cache populated
-                    rps, _ = wrk(urls[kind], seconds)
-                    samples.setdefault((framework, kind, variant), []).append(rps)
-                    print(f"{framework} {variant} {kind}: {rps:,.0f} rps", flush=True)
+    samples = live_and_cached_reads(services, clean_env, rounds, seconds)
     print(
         f"\nrelease {version} vs the current templates, wrk -c{CONNECTIONS}, server on core 0, "
         f"wrk on core 1, stdout {STDOUT}, LOG_LEVEL=INFO, median of {rounds} x {seconds} s:"
@@ -869,7 +884,7 @@ def bench_release(
     print("|---|---:|---:|---:|---:|")
     for framework in frameworks:
         cells = []
-        for kind in kinds:
+        for kind in READS:
             release_rps, now_rps = (
                 statistics.median(samples[framework, kind, variant]) for variant in ("release", "now")
             )
