@@ -243,6 +243,14 @@ def wait_http(port: int, timeout: float = 30.0) -> None:
 # reader, which /dev/null never does: the log lines cost more there.
 STDOUT = "devnull"
 
+# The two reads every part serves: the liveness probe, and a read the cache answers.
+READS = ("live", "cached")
+
+
+def served_env(log_level: str) -> dict[str, str]:
+    """This environment without its service URLs (each service gets its own), at `log_level`."""
+    return {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": log_level}
+
 
 @contextmanager
 def serving(
@@ -376,7 +384,7 @@ def bench_http(
     """Per framework: its bare app, and its generated service's liveness and item reads."""
     from asyncgen.frameworks import BY_NAME
 
-    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    clean_env = served_env("warning")
     targets: dict[tuple[str, str], Target] = {}
     for index, framework in enumerate(frameworks):
         name = f"{framework}-svc"
@@ -545,7 +553,7 @@ def bench_processes(
     """
     from asyncgen.frameworks import BY_NAME
 
-    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    clean_env = served_env("warning")
     services: dict[str, tuple[Path, list[str], dict[str, str]]] = {}
     for index, framework in enumerate(frameworks):
         name = f"{framework}-procs"
@@ -559,7 +567,6 @@ def bench_processes(
                 "REDIS_URL": f"redis://127.0.0.1:6379/{8 + index}",
             },
         )
-    kinds = ("live", "cached")
     samples: dict[tuple[str, str, int], list[float]] = {}
     for _ in range(rounds):
         for framework, (project, command, extra) in services.items():
@@ -570,7 +577,7 @@ def bench_processes(
                     wait_serving(server, port, processes)
                     base = f"http://127.0.0.1:{port}"
                     urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{create_item(port)}"}
-                    for kind in kinds:
+                    for kind in READS:
                         wrk(urls[kind], 2, cores=None)  # warm-up: pools filled, cache populated
                         rps, _ = wrk(urls[kind], seconds, cores=None)
                         samples.setdefault((framework, kind, processes), []).append(rps)
@@ -691,7 +698,6 @@ def scraped_every(seconds: float, url: str) -> Iterator[None]:
 
 # A service to serve: its project, the command serving it, its environment.
 Service = tuple[Path, list[str], dict[str, str]]
-READS = ("live", "cached")
 
 
 def live_and_cached_reads(
@@ -734,7 +740,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     """
     from asyncgen.frameworks import BY_NAME
 
-    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "info"}
+    clean_env = served_env("info")
     collector_port = free_port()
     collector = subprocess.Popen(
         ["taskset", "-c", "1", sys.executable, "-c", COLLECTOR, str(collector_port)],
@@ -844,7 +850,7 @@ def bench_release(
     """
     from asyncgen.frameworks import BY_NAME
 
-    clean_env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "info"}
+    clean_env = served_env("info")
     services: dict[tuple[str, str], Service] = {}
     for index, framework in enumerate(frameworks):
         answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
@@ -916,7 +922,7 @@ def bench_servers(work: Path, rounds: int, seconds: int) -> None:
     """The generated FastAPI service on each production server, targets alternating per round."""
     from copier import run_copy
 
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")} | {"LOG_LEVEL": "warning"}
+    env = served_env("warning")
     answers = {"project_name": "server-svc", "framework": "fastapi", "database": "sqlite", "cache": "redis"}
     targets: dict[str, Target] = {}
     for server in SERVER_DEPENDENCIES:
