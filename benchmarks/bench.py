@@ -9,6 +9,7 @@
     python benchmarks/bench.py processes --record src/asyncgen/measured.json   # 1 vs 2 processes
     python benchmarks/bench.py ops          # release 0.8.0 vs now with tracing, metrics, ... on
     python benchmarks/bench.py ops --stdout pipe   # the same, the servers' stdout a pipe as in a container
+    python benchmarks/bench.py spans        # the most a read keeps of 0.8.0's, every request traced
     python benchmarks/bench.py release --against 0.14.0   # a shipped release's service vs the templates'
     python benchmarks/bench.py pages        # page 1 vs page 999,000 deep, keyset and offset
     python benchmarks/bench.py pages --rows 20000 --depth 19000   # a quick check
@@ -648,6 +649,23 @@ ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Collector).serve_forever()
 """
 
 
+@contextmanager
+def collecting() -> Iterator[str]:
+    """The stand-in collector on wrk's core, for the block; yields its OTLP endpoint."""
+    port = free_port()
+    collector = subprocess.Popen(
+        ["taskset", "-c", "1", sys.executable, "-c", COLLECTOR, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        collector.terminate()
+        collector.wait()
+
+
 def released_project(work: Path, env: dict[str, str], version: str, name: str, **answers: str) -> Path:
     """A project rendered from a shipped release's templates, out of the store's history."""
     import io
@@ -741,20 +759,13 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     from asyncgen.frameworks import BY_NAME
 
     clean_env = served_env("info")
-    collector_port = free_port()
-    collector = subprocess.Popen(
-        ["taskset", "-c", "1", sys.executable, "-c", COLLECTOR, str(collector_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    operations = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}",
-        "RATE_LIMIT": "600/minute",
-        "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
-    }
     services: dict[tuple[str, str], Service] = {}
-    try:
-        wait_http(collector_port)
+    with collecting() as endpoint:
+        operations = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "RATE_LIMIT": "600/minute",
+            "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+        }
         for index, framework in enumerate(frameworks):
             answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
             before = released_project(work, env, BEFORE_OPERATIONS, f"{framework}-before", **answers)
@@ -803,9 +814,6 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
             headers=lambda variant: {"X-API-Key": BENCH_KEY} if variant != "before" else None,
             scraped=lambda variant: variant != "before",
         )
-    finally:
-        collector.terminate()
-        collector.wait()
     print(
         f"\nrelease {BEFORE_OPERATIONS} vs now with every operations feature on, wrk -c{CONNECTIONS}, "
         f"server on core 0, wrk on core 1, stdout {STDOUT}, median of {rounds} x {seconds} s:"
@@ -838,6 +846,164 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
         "unsampled: traced, OTEL_TRACES_SAMPLER=always_off; untraced: no OTEL_*; "
         "unlogged: untraced at LOG_LEVEL=warning (no access line)"
     )
+
+
+# In a generated project's environment: what a server span costs a request, in process. An
+# ASGI app answering prebuilt bytes, alone, inside the least a span takes with the SDK (started
+# with the attributes the ASGI instrumentation sets, ended with the status), and inside the
+# ASGI instrumentation itself; both spans exported in batches to the collector at argv[1],
+# each round's batches flushed within the round. Timed in the process's CPU time, the export
+# thread's included and the wait for the collector's answer not: the core's time a request
+# takes, as 1/rps is a served request's. Prints microseconds a request, per round, as JSON.
+SPAN_COST = """
+import asyncio, json, sys, time
+from opentelemetry import context, propagate, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+provider = TracerProvider()
+provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
+tracer = provider.get_tracer("span-cost")
+REQUESTS, ROUNDS = int(sys.argv[2]), int(sys.argv[3])
+
+async def app(scope, receive, send):
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"id":1,"name":"x","price":1.0}'})
+
+class Headers:
+    def get(self, carrier, key):
+        name = key.encode()
+        return [v.decode("latin-1") for k, v in carrier if k == name] or None
+
+    def keys(self, carrier):
+        return [k.decode("latin-1") for k, _ in carrier]
+
+async def span(scope, receive, send):
+    parent = propagate.extract(scope["headers"], getter=Headers())
+    attributes = {
+        "http.scheme": scope["scheme"], "http.host": "127.0.0.1:8000", "net.host.port": 8000,
+        "http.flavor": scope["http_version"], "http.target": scope["path"],
+        "http.url": "http://127.0.0.1:8000" + scope["path"], "http.method": scope["method"],
+        "http.server_name": "127.0.0.1:8000", "http.user_agent": "wrk", "net.peer.ip": "127.0.0.1",
+        "net.peer.port": 5555, "http.route": "/api/items/{item_id}",
+    }
+    server = tracer.start_span("GET /api/items/{item_id}", parent, trace.SpanKind.SERVER, attributes)
+    token = context.attach(trace.set_span_in_context(server))
+    status = 500
+
+    async def sent(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, sent)
+    finally:
+        server.set_attribute("http.status_code", status)
+        server.end()
+        context.detach(token)
+
+instrumented = OpenTelemetryMiddleware(app, tracer_provider=provider, exclude_spans=["receive", "send"])
+SCOPE = {
+    "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+    "scheme": "http", "path": "/api/items/1", "raw_path": b"/api/items/1", "query_string": b"",
+    "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk")],
+    "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 8000),
+}
+
+async def receive():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+async def send(message):
+    pass
+
+async def main():
+    timings = {"app": [], "span": [], "asgi": []}
+    variants = {"app": app, "span": span, "asgi": instrumented}
+    for name, served in variants.items():  # warm-up
+        for _ in range(500):
+            await served(dict(SCOPE), receive, send)
+    provider.force_flush()
+    for _ in range(ROUNDS):
+        for name, served in variants.items():
+            started = time.process_time()
+            for _ in range(REQUESTS):
+                await served(dict(SCOPE), receive, send)
+            provider.force_flush()
+            timings[name].append((time.process_time() - started) / REQUESTS * 1e6)
+    print(json.dumps(timings))
+
+asyncio.run(main())
+"""
+
+
+def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int) -> None:
+    """Per framework: the best factor a cached read can keep against release 0.8.0's when every
+    request is traced, whatever the service does around the span.
+
+    Release 0.8.0's cached read is served as in `ops` (PostgreSQL, Redis, LOG_LEVEL=INFO): on
+    one core, 1/rps is the core's time a request takes. A server span's own cost is measured
+    in process on the same core in the same rounds (SPAN_COST): the least the SDK takes, and
+    what the ASGI instrumentation takes. Added to the request's time, each gives the factor no
+    service tracing every request can exceed.
+    """
+    from asyncgen.frameworks import BY_NAME
+
+    services: dict[tuple[str, str], Service] = {}
+    for index, framework in enumerate(frameworks):
+        answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
+        project = released_project(work, env, BEFORE_OPERATIONS, f"{framework}-before", **answers)
+        services[framework, "before"] = (
+            project,
+            [str(project / ".venv" / "bin" / "python"), "-m", project.name.replace("-", "_")],
+            {
+                "DATABASE_URL": postgres_database(project, f"bench_spans_{framework}"),
+                "REDIS_URL": f"redis://127.0.0.1:6379/{1 + index}",
+            },
+        )
+    # Any current project's environment has the SDK, the exporter and the ASGI instrumentation.
+    now = generated_project(work, env, "spans-now", "--framework", "blacksheep")
+    python = str(now / ".venv" / "bin" / "python")
+    costs: dict[str, list[float]] = {}
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    with collecting() as endpoint:
+        for _ in range(rounds):
+            measured = subprocess.run(
+                ["taskset", "-c", "0", python, "-c", SPAN_COST, endpoint, "3000", "3"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for variant, timings in json.loads(measured.stdout).items():
+                costs.setdefault(variant, []).extend(timings)
+                print(f"in process, {variant}: " + ", ".join(f"{t:.1f} us" for t in timings), flush=True)
+            for key, rps in live_and_cached_reads(services, served_env("info"), 1, seconds).items():
+                samples.setdefault(key, []).extend(rps)
+    app, span, asgi = (statistics.median(costs[variant]) for variant in ("app", "span", "asgi"))
+    least, instrumented = span - app, asgi - app
+    print(
+        f"\nin process, core 0, median of {3 * rounds} x 3000 requests: an ASGI app alone {app:.1f} us, "
+        f"inside an SDK span {span:.1f} us, inside the ASGI instrumentation {asgi:.1f} us; "
+        f"release {BEFORE_OPERATIONS}'s cached read served, wrk -c{CONNECTIONS}, server on core 0, "
+        f"stdout {STDOUT}, median of {rounds} x {seconds} s:"
+    )
+    print(
+        f"| framework (server) | {BEFORE_OPERATIONS} cached read | a request | "
+        f"+ an SDK span ({least:.1f} us) | + the ASGI instrumentation's ({instrumented:.1f} us) |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for framework in frameworks:
+        rps = statistics.median(samples[framework, "cached", "before"])
+        took = 1e6 / rps
+        print(
+            f"| {framework} ({BY_NAME[framework].server}) | {rps:,.0f} rps | {took:.1f} us | "
+            f"at best {took / (took + least):.2f}x | at best {took / (took + instrumented):.2f}x |"
+        )
+    print("target with every request traced: cached read >= 0.8x")
 
 
 def bench_release(
@@ -985,7 +1151,12 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from {package}.db import Database, ItemRow
 
-async def main() -> None:
+async PARTS = ("cli", "new", "http", "servers", "processes", "ops", "spans", "release", "pages")
+# The parts that serve requests to wrk.
+SERVING = {"http", "servers", "processes", "ops", "spans", "release"}
+
+
+def main() -> None:
     database = Database(os.environ["DATABASE_URL"])
     await database.create_tables()
     now, rows = datetime.now(UTC).replace(microsecond=0), int(sys.argv[1])
@@ -1074,6 +1245,11 @@ def bench_pages(work: Path, env: dict[str, str], rows: int, depth: int) -> None:
         )
 
 
+PARTS = ("cli", "new", "http", "servers", "processes", "ops", "spans", "release", "pages")
+# The parts that serve requests to wrk.
+SERVING = {"http", "servers", "processes", "ops", "spans", "release"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1081,7 +1257,7 @@ def main() -> None:
     parser.add_argument(
         "parts",
         nargs="*",
-        help="cli, new, http, servers, processes, ops, release, pages (default: cli, new, http)",
+        help=f"{', '.join(PARTS)} (default: cli, new, http)",
     )
     parser.add_argument("--against", default="", help="release: the shipped version to compare with")
     parser.add_argument("--rows", type=int, default=1_000_000, help="pages: the table's size")
@@ -1101,14 +1277,12 @@ def main() -> None:
     global STDOUT
     STDOUT = args.stdout
     args.parts = args.parts or ["cli", "new", "http"]
-    if unknown := set(args.parts) - {"cli", "new", "http", "servers", "processes", "ops", "release", "pages"}:
+    if unknown := set(args.parts) - {*PARTS}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     if "release" in args.parts and not args.against:
         parser.error("release needs --against VERSION, a shipped release (e.g. 0.14.0)")
     for tool in ("asyncgen", "uv", "wrk", "taskset"):
-        if shutil.which(tool) is None and (
-            tool in ("asyncgen",) or {"http", "servers", "processes", "ops", "release"} & set(args.parts)
-        ):
+        if shutil.which(tool) is None and (tool in ("asyncgen",) or SERVING & set(args.parts)):
             sys.exit(f"bench needs {tool} on PATH")
     with tempfile.TemporaryDirectory(prefix="asyncgen-bench-") as tmp:
         work = Path(tmp)
@@ -1127,6 +1301,8 @@ def main() -> None:
             bench_processes(work, env, frameworks, args.rounds, args.seconds, args.record)
         if "ops" in args.parts:
             bench_ops(work, env, frameworks, args.rounds, args.seconds)
+        if "spans" in args.parts:
+            bench_spans(work, env, frameworks, args.rounds, args.seconds)
         if "release" in args.parts:
             bench_release(work, env, frameworks, args.rounds, args.seconds, args.against)
         if "servers" in args.parts:
