@@ -851,21 +851,28 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
 # In a generated project's environment: what a server span costs a request, in process. An
 # ASGI app answering prebuilt bytes, alone, inside the least a span takes with the SDK (started
 # with the attributes the ASGI instrumentation sets, ended with the status), and inside the
-# ASGI instrumentation itself; both spans exported in batches to the collector at argv[1],
-# each round's batches flushed within the round. Timed in the process's CPU time, the export
-# thread's included and the wait for the collector's answer not: the core's time a request
-# takes, as 1/rps is a served request's. Prints microseconds a request, per round, as JSON.
+# ASGI instrumentation itself; the spans exported in batches to the collector at argv[1],
+# each round's batches flushed within the round; and the SDK's span once more, its batches
+# dropped (making the span without its OTLP encoding). Timed in the process's CPU time, the
+# export thread's included and the wait for the collector's answer not: the core's time a
+# request takes, as 1/rps is a served request's. Prints microseconds a request, per round,
+# as JSON.
 SPAN_COST = """
 import asyncio, json, sys, time
 from opentelemetry import context, propagate, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+class Dropped(SpanExporter):
+    def export(self, spans):
+        return SpanExportResult.SUCCESS
 
 provider = TracerProvider()
 provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
-tracer = provider.get_tracer("span-cost")
+unexported = TracerProvider()
+unexported.add_span_processor(BatchSpanProcessor(Dropped()))
 REQUESTS, ROUNDS = int(sys.argv[2]), int(sys.argv[3])
 
 async def app(scope, receive, send):
@@ -881,31 +888,34 @@ class Headers:
     def keys(self, carrier):
         return [k.decode("latin-1") for k, _ in carrier]
 
-async def span(scope, receive, send):
-    parent = propagate.extract(scope["headers"], getter=Headers())
-    attributes = {
-        "http.scheme": scope["scheme"], "http.host": "127.0.0.1:8000", "net.host.port": 8000,
-        "http.flavor": scope["http_version"], "http.target": scope["path"],
-        "http.url": "http://127.0.0.1:8000" + scope["path"], "http.method": scope["method"],
-        "http.server_name": "127.0.0.1:8000", "http.user_agent": "wrk", "net.peer.ip": "127.0.0.1",
-        "net.peer.port": 5555, "http.route": "/api/items/{item_id}",
-    }
-    server = tracer.start_span("GET /api/items/{item_id}", parent, trace.SpanKind.SERVER, attributes)
-    token = context.attach(trace.set_span_in_context(server))
-    status = 500
+def in_span(tracer):
+    async def span(scope, receive, send):
+        parent = propagate.extract(scope["headers"], getter=Headers())
+        attributes = {
+            "http.scheme": scope["scheme"], "http.host": "127.0.0.1:8000", "net.host.port": 8000,
+            "http.flavor": scope["http_version"], "http.target": scope["path"],
+            "http.url": "http://127.0.0.1:8000" + scope["path"], "http.method": scope["method"],
+            "http.server_name": "127.0.0.1:8000", "http.user_agent": "wrk", "net.peer.ip": "127.0.0.1",
+            "net.peer.port": 5555, "http.route": "/api/items/{item_id}",
+        }
+        server = tracer.start_span("GET /api/items/{item_id}", parent, trace.SpanKind.SERVER, attributes)
+        token = context.attach(trace.set_span_in_context(server))
+        status = 500
 
-    async def sent(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        await send(message)
+        async def sent(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
 
-    try:
-        await app(scope, receive, sent)
-    finally:
-        server.set_attribute("http.status_code", status)
-        server.end()
-        context.detach(token)
+        try:
+            await app(scope, receive, sent)
+        finally:
+            server.set_attribute("http.status_code", status)
+            server.end()
+            context.detach(token)
+
+    return span
 
 instrumented = OpenTelemetryMiddleware(app, tracer_provider=provider, exclude_spans=["receive", "send"])
 SCOPE = {
@@ -922,18 +932,25 @@ async def send(message):
     pass
 
 async def main():
-    timings = {"app": [], "span": [], "asgi": []}
-    variants = {"app": app, "span": span, "asgi": instrumented}
+    variants = {
+        "app": app,
+        "span": in_span(provider.get_tracer("span-cost")),
+        "unexported": in_span(unexported.get_tracer("span-cost")),
+        "asgi": instrumented,
+    }
+    timings = {name: [] for name in variants}
     for name, served in variants.items():  # warm-up
         for _ in range(500):
             await served(dict(SCOPE), receive, send)
     provider.force_flush()
+    unexported.force_flush()
     for _ in range(ROUNDS):
         for name, served in variants.items():
             started = time.process_time()
             for _ in range(REQUESTS):
                 await served(dict(SCOPE), receive, send)
             provider.force_flush()
+            unexported.force_flush()
             timings[name].append((time.process_time() - started) / REQUESTS * 1e6)
     print(json.dumps(timings))
 
@@ -983,11 +1000,14 @@ def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: 
                 print(f"in process, {variant}: " + ", ".join(f"{t:.1f} us" for t in timings), flush=True)
             for key, rps in live_and_cached_reads(services, served_env("info"), 1, seconds).items():
                 samples.setdefault(key, []).extend(rps)
-    app, span, asgi = (statistics.median(costs[variant]) for variant in ("app", "span", "asgi"))
+    app, span, unexported, asgi = (
+        statistics.median(costs[variant]) for variant in ("app", "span", "unexported", "asgi")
+    )
     least, instrumented = span - app, asgi - app
     print(
         f"\nin process, core 0, median of {3 * rounds} x 3000 requests: an ASGI app alone {app:.1f} us, "
-        f"inside an SDK span {span:.1f} us, inside the ASGI instrumentation {asgi:.1f} us; "
+        f"inside an SDK span {span:.1f} us ({unexported:.1f} us not exported), "
+        f"inside the ASGI instrumentation {asgi:.1f} us; "
         f"release {BEFORE_OPERATIONS}'s cached read served, wrk -c{CONNECTIONS}, server on core 0, "
         f"stdout {STDOUT}, median of {rounds} x {seconds} s:"
     )
