@@ -308,6 +308,10 @@ def wrk(url: str, seconds: int, rate: float | None = None, cores: str | None = "
     return rps, float(p99.group(1)) * scale
 
 
+def venv_python(project: Path) -> Path:
+    return project / ".venv" / "bin" / "python"
+
+
 def generated_project(work: Path, env: dict[str, str], name: str, *options: str) -> Path:
     asyncgen("new", name, "--yes", "--broker", "none", "--tasks", "none", *options, cwd=work, env=env)
     project = work / name
@@ -317,7 +321,7 @@ def generated_project(work: Path, env: dict[str, str], name: str, *options: str)
 
 def postgres_database(project: Path, name: str) -> str:
     """A fresh PostgreSQL database with the project's migrations applied; returns its URL."""
-    python = str(project / ".venv" / "bin" / "python")
+    python = str(venv_python(project))
     admin = (
         "import asyncio, asyncpg\n"
         "async def main():\n"
@@ -338,6 +342,26 @@ def postgres_database(project: Path, name: str) -> str:
         capture_output=True,
     )
     return url
+
+
+# A service to serve: its project, the command serving it, its environment.
+Service = tuple[Path, list[str], dict[str, str]]
+
+
+def served_service(
+    project: Path, database: str, redis_db: int, extra: dict[str, str] | None = None
+) -> Service:
+    """The project's service on a fresh PostgreSQL database named `database` and Redis database
+    `redis_db`, its environment `extra` besides."""
+    return (
+        project,
+        [str(venv_python(project)), "-m", project.name.replace("-", "_")],
+        (extra or {})
+        | {
+            "DATABASE_URL": postgres_database(project, database),
+            "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        },
+    )
 
 
 def create_item(port: int, headers: dict[str, str] | None = None) -> int:
@@ -392,7 +416,7 @@ def bench_http(
         options = ["--framework", framework, "--database", "postgresql" if live else "sqlite"]
         project = generated_project(work, env, name, *options)
         (project / "bare_app.py").write_text(BARE_APPS[framework])
-        python = str(project / ".venv" / "bin" / "python")
+        python = str(venv_python(project))
         package = name.replace("-", "_")
         server = BY_NAME[framework].server
         targets[framework, "bare"] = (project, partial(server_command, server, python), {}, "/health/live")
@@ -411,7 +435,7 @@ def bench_http(
             bare_reads = generated_project(work, env, f"{framework}-nocache", *options, "--cache", "none")
             targets[framework, "uncached"] = (
                 bare_reads,
-                partial(run_module, str(bare_reads / ".venv" / "bin" / "python"), f"{framework}_nocache"),
+                partial(run_module, str(venv_python(bare_reads)), f"{framework}_nocache"),
                 {"DATABASE_URL": postgres_database(bare_reads, f"bench_{framework}_nocache")},
                 None,
             )
@@ -555,19 +579,11 @@ def bench_processes(
     from asyncgen.frameworks import BY_NAME
 
     clean_env = served_env("warning")
-    services: dict[str, tuple[Path, list[str], dict[str, str]]] = {}
+    services: dict[str, Service] = {}
     for index, framework in enumerate(frameworks):
         name = f"{framework}-procs"
         project = generated_project(work, env, name, "--framework", framework, "--database", "postgresql")
-        command = [str(project / ".venv" / "bin" / "python"), "-m", name.replace("-", "_")]
-        services[framework] = (
-            project,
-            command,
-            {
-                "DATABASE_URL": postgres_database(project, f"bench_procs_{framework}"),
-                "REDIS_URL": f"redis://127.0.0.1:6379/{8 + index}",
-            },
-        )
+        services[framework] = served_service(project, f"bench_procs_{framework}", 8 + index)
     samples: dict[tuple[str, str, int], list[float]] = {}
     for _ in range(rounds):
         for framework, (project, command, extra) in services.items():
@@ -714,10 +730,6 @@ def scraped_every(seconds: float, url: str) -> Iterator[None]:
         thread.join()
 
 
-# A service to serve: its project, the command serving it, its environment.
-Service = tuple[Path, list[str], dict[str, str]]
-
-
 def live_and_cached_reads(
     services: dict[tuple[str, str], Service],
     env: dict[str, str],
@@ -725,10 +737,12 @@ def live_and_cached_reads(
     seconds: int,
     headers: Callable[[str], dict[str, str] | None] = lambda variant: None,
     scraped: Callable[[str], bool] = lambda variant: False,
+    reads: tuple[str, ...] = READS,
 ) -> dict[tuple[str, str, str], list[float]]:
-    """Requests/s of each (framework, variant)'s `/health/live` and cached read, by
-    (framework, read, variant): the services alternate within each round. An item is created
-    with `headers(variant)`; `/metrics` is scraped every second where `scraped(variant)`."""
+    """Requests/s of each (framework, variant)'s `reads` (`live`: `/health/live`, `cached`: the
+    cached read), by (framework, read, variant): the services alternate within each round. An
+    item is created with `headers(variant)`; `/metrics` is scraped every second where
+    `scraped(variant)`."""
     samples: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(rounds):
         for (framework, variant), (project, command, extra) in services.items():
@@ -738,7 +752,7 @@ def live_and_cached_reads(
                 item = create_item(port, headers(variant))
                 urls = {"live": f"{base}/health/live", "cached": f"{base}/api/items/{item}"}
                 with scraped_every(1.0, f"{base}/metrics") if scraped(variant) else nullcontext():
-                    for read in READS:
+                    for read in reads:
                         wrk(urls[read], 2)  # warm-up: pools filled, cache populated
                         rps, _ = wrk(urls[read], seconds)
                         samples.setdefault((framework, read, variant), []).append(rps)
@@ -780,17 +794,12 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
                 ),
             )
             for variant, project, extra in (("before", before, {}), ("after", after, operations)):
-                package = project.name.replace("-", "_")
-                database = postgres_database(project, f"bench_ops_{framework}_{variant}")
-                services[framework, variant] = (
+                services[framework, variant] = served_service(
                     project,
-                    [str(project / ".venv" / "bin" / "python"), "-m", package],
+                    f"bench_ops_{framework}_{variant}",
                     # A Redis database per project: their item ids overlap.
-                    extra
-                    | {
-                        "DATABASE_URL": database,
-                        "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'after')}",
-                    },
+                    1 + 2 * index + (variant == "after"),
+                    extra,
                 )
             # The same service with everything but tracing: what tracing costs; traced but
             # recording nothing: what the instrumentations cost before any span is exported;
@@ -932,30 +941,35 @@ async def send(message):
     pass
 
 async def main():
+    # Each with the provider its spans go to (the app alone makes none): a round flushes only
+    # its own, so an empty provider's flush is not in its time.
     variants = {
-        "app": app,
-        "span": in_span(provider.get_tracer("span-cost")),
-        "unexported": in_span(unexported.get_tracer("span-cost")),
-        "asgi": instrumented,
+        "app": (app, None),
+        "span": (in_span(provider.get_tracer("span-cost")), provider),
+        "unexported": (in_span(unexported.get_tracer("span-cost")), unexported),
+        "asgi": (instrumented, provider),
     }
     timings = {name: [] for name in variants}
-    for name, served in variants.items():  # warm-up
+    for name, (served, _) in variants.items():  # warm-up
         for _ in range(500):
             await served(dict(SCOPE), receive, send)
     provider.force_flush()
     unexported.force_flush()
     for _ in range(ROUNDS):
-        for name, served in variants.items():
+        for name, (served, spans_to) in variants.items():
             started = time.process_time()
             for _ in range(REQUESTS):
                 await served(dict(SCOPE), receive, send)
-            provider.force_flush()
-            unexported.force_flush()
+            if spans_to:
+                spans_to.force_flush()
             timings[name].append((time.process_time() - started) / REQUESTS * 1e6)
     print(json.dumps(timings))
 
 asyncio.run(main())
 """
+# SPAN_COST's requests a timing, and timings a variant in each of `spans`' rounds.
+SPAN_REQUESTS = 3000
+SPAN_ROUNDS = 3
 
 
 def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int) -> None:
@@ -974,23 +988,16 @@ def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: 
     for index, framework in enumerate(frameworks):
         answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
         project = released_project(work, env, BEFORE_OPERATIONS, f"{framework}-before", **answers)
-        services[framework, "before"] = (
-            project,
-            [str(project / ".venv" / "bin" / "python"), "-m", project.name.replace("-", "_")],
-            {
-                "DATABASE_URL": postgres_database(project, f"bench_spans_{framework}"),
-                "REDIS_URL": f"redis://127.0.0.1:6379/{1 + index}",
-            },
-        )
+        services[framework, "before"] = served_service(project, f"bench_spans_{framework}", 1 + index)
     # Any current project's environment has the SDK, the exporter and the ASGI instrumentation.
     now = generated_project(work, env, "spans-now", "--framework", "blacksheep")
-    python = str(now / ".venv" / "bin" / "python")
+    span_cost = [str(venv_python(now)), "-c", SPAN_COST]
     costs: dict[str, list[float]] = {}
     samples: dict[tuple[str, str, str], list[float]] = {}
     with collecting() as endpoint:
         for _ in range(rounds):
             measured = subprocess.run(
-                ["taskset", "-c", "0", python, "-c", SPAN_COST, endpoint, "3000", "3"],
+                ["taskset", "-c", "0", *span_cost, endpoint, str(SPAN_REQUESTS), str(SPAN_ROUNDS)],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -998,14 +1005,17 @@ def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: 
             for variant, timings in json.loads(measured.stdout).items():
                 costs.setdefault(variant, []).extend(timings)
                 print(f"in process, {variant}: " + ", ".join(f"{t:.1f} us" for t in timings), flush=True)
-            for key, rps in live_and_cached_reads(services, served_env("info"), 1, seconds).items():
+            # Only the cached read: the factors are against its time.
+            cached = live_and_cached_reads(services, served_env("info"), 1, seconds, reads=("cached",))
+            for key, rps in cached.items():
                 samples.setdefault(key, []).extend(rps)
     app, span, unexported, asgi = (
         statistics.median(costs[variant]) for variant in ("app", "span", "unexported", "asgi")
     )
     least, instrumented = span - app, asgi - app
     print(
-        f"\nin process, core 0, median of {3 * rounds} x 3000 requests: an ASGI app alone {app:.1f} us, "
+        f"\nin process, core 0, median of {SPAN_ROUNDS * rounds} x {SPAN_REQUESTS} requests: "
+        f"an ASGI app alone {app:.1f} us, "
         f"inside an SDK span {span:.1f} us ({unexported:.1f} us not exported), "
         f"inside the ASGI instrumentation {asgi:.1f} us; "
         f"release {BEFORE_OPERATIONS}'s cached read served, wrk -c{CONNECTIONS}, server on core 0, "
@@ -1050,15 +1060,11 @@ def bench_release(
             ),
         }
         for variant, project in projects.items():
-            package = project.name.replace("-", "_")
-            services[framework, variant] = (
+            services[framework, variant] = served_service(
                 project,
-                [str(project / ".venv" / "bin" / "python"), "-m", package],
-                {
-                    "DATABASE_URL": postgres_database(project, f"bench_release_{framework}_{variant}"),
-                    # A Redis database per project: their item ids overlap.
-                    "REDIS_URL": f"redis://127.0.0.1:6379/{1 + 2 * index + (variant == 'now')}",
-                },
+                f"bench_release_{framework}_{variant}",
+                # A Redis database per project: their item ids overlap.
+                1 + 2 * index + (variant == "now"),
             )
     samples = live_and_cached_reads(services, clean_env, rounds, seconds)
     print(
@@ -1122,7 +1128,7 @@ def bench_servers(work: Path, rounds: int, seconds: int) -> None:
             quiet=True,
         )
         subprocess.run(["uv", "sync", "-q"], cwd=project, check=True)
-        command = [str(project / ".venv/bin/python"), "-m", "server_svc"]
+        command = [str(venv_python(project)), "-m", "server_svc"]
         database = {"DATABASE_URL": f"sqlite+aiosqlite:///{project}/bench.db"}
         redis = {"REDIS_URL": "redis://127.0.0.1:6379/9"}
         targets[f"{server} /health/live"] = (project, lambda port, c=command: c, database, "/health/live")
@@ -1171,12 +1177,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from {package}.db import Database, ItemRow
 
-async PARTS = ("cli", "new", "http", "servers", "processes", "ops", "spans", "release", "pages")
-# The parts that serve requests to wrk.
-SERVING = {"http", "servers", "processes", "ops", "spans", "release"}
-
-
-def main() -> None:
+async def main() -> None:
     database = Database(os.environ["DATABASE_URL"])
     await database.create_tables()
     now, rows = datetime.now(UTC).replace(microsecond=0), int(sys.argv[1])
@@ -1192,7 +1193,7 @@ asyncio.run(main())
 
 
 def mariadb_database(project: Path, name: str) -> str:
-    python = str(project / ".venv" / "bin" / "python")
+    python = str(venv_python(project))
     admin = (
         "import asyncio, asyncmy\n"
         "async def main():\n"
@@ -1233,7 +1234,7 @@ def bench_pages(work: Path, env: dict[str, str], rows: int, depth: int) -> None:
     project = generated_project(
         work, env, "pages-bench", "--framework", "blacksheep", "--database", "postgresql", "--cache", "none"
     )
-    python = str(project / ".venv" / "bin" / "python")
+    python = str(venv_python(project))
     subprocess.run(["uv", "pip", "install", "-q", "--python", python, "asyncmy"], check=True)
     cursor = subprocess.run(
         [python, "-c", f"from pages_bench.items.paging import encode_cursor; print(encode_cursor({depth}))"],
