@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -45,6 +46,9 @@ CLIENTS = 16
 LOAD_SECONDS = 2.0
 REPEAT_EVERY = 0.02
 STORM_SECONDS = 0.05
+# A failing row's report shows the server's output from this long before the stop signal
+# on: the requests the stop found in progress, and the whole of the shutdown.
+BEFORE_THE_SIGNAL = 1.0
 # settings.graceful_shutdown_timeout's default: every server gets it (granian's
 # workers_kill_timeout, uvicorn's timeout_graceful_shutdown, Sanic's
 # GRACEFUL_SHUTDOWN_TIMEOUT, aiohttp's AppRunner shutdown_timeout).
@@ -203,7 +207,24 @@ def outcome(process: subprocess.Popen[bytes], log: Path, code: int | None, signa
         process.send_signal(signal.SIGABRT)
         with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
-    return Stop(code, seconds, log.read_text()[-6000:])
+    signalled_at = time.time() - (time.monotonic() - signalled)
+    return Stop(code, seconds, written_since(log.read_text(), signalled_at - BEFORE_THE_SIGNAL))
+
+
+def written_since(output: str, since: float) -> str:
+    """A server's output from `since` (a time.time()) on, by the timestamps of its JSON lines:
+    everything after the last line stamped earlier, so the lines without a stamp (a
+    traceback, faulthandler's dump) stay with the ones they follow."""
+    lines = output.splitlines()
+    start = 0
+    for number, line in enumerate(lines):
+        try:
+            stamped = datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if stamped < since:
+            start = number + 1
+    return "\n".join(lines[start:])
 
 
 def serving_processes(server: subprocess.Popen[bytes], port: int) -> set[int]:

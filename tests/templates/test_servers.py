@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TEMPLATES, Service, render, run
+from .helpers import TEMPLATES, Service, free_port, render, run
 
 pytestmark = pytest.mark.slow
 
@@ -76,12 +76,17 @@ def wait_for_output(service: Service, marker: str, count: int, timeout: float = 
         time.sleep(0.1)
 
 
-def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(tmp_path: Path) -> None:
-    """WEB_CONCURRENCY=2: Sanic's manager process passes SIGTERM on to both serving processes."""
+@pytest.fixture(scope="module")
+def sanic_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     services = {"database": "none", "cache": "none", "broker": "none", "tasks": "none"}
-    project = render(tmp_path / "demo-service", framework="sanic", **services)
+    project = render(tmp_path_factory.mktemp("sanic") / "demo-service", framework="sanic", **services)
     run(["uv", "sync", "-q"], project)
+    return project
 
+
+def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(sanic_project: Path) -> None:
+    """WEB_CONCURRENCY=2: Sanic's manager process passes SIGTERM on to both serving processes."""
+    project = sanic_project
     with Service(project, "demo_service", {"WEB_CONCURRENCY": "2"}) as service:
         wait_for_output(service, "Worker ready", 2)
         # The kernel spreads connections over both processes (SO_REUSEPORT).
@@ -113,17 +118,13 @@ def spawned_children(pid: int) -> int:
     return count
 
 
-def test_sanic_stopped_while_starting_starts_then_stops_and_exits_0(tmp_path: Path) -> None:
+def test_sanic_stopped_while_starting_starts_then_stops_and_exits_0(sanic_project: Path) -> None:
     """A SIGTERM while Sanic's manager waits for its serving processes to report ready.
 
     Sanic 25.12's manager then stopped them and waited for their reports until killed
     (sanic-org/sanic#2997). A supervisor may stop a service that is still starting.
     """
-    services = {"database": "none", "cache": "none", "broker": "none", "tasks": "none"}
-    project = render(tmp_path / "demo-service", framework="sanic", **services)
-    run(["uv", "sync", "-q"], project)
-
-    service = Service(project, "demo_service", {"WEB_CONCURRENCY": "2"})
+    service = Service(sanic_project, "demo_service", {"WEB_CONCURRENCY": "2"})
     try:
         # Both serving processes started (and the multiprocessing manager that holds their
         # states): the manager's signal handlers are in place, and the serving processes
@@ -138,6 +139,53 @@ def test_sanic_stopped_while_starting_starts_then_stops_and_exits_0(tmp_path: Pa
         assert service.output().count("Worker ready") == 2
     finally:
         service.kill()
+
+
+# Sanic's own server, with the service's connection protocol, as a stop finds it: a
+# request's bytes have arrived and its connection's task has not yet woken to read them.
+STOP_AS_A_REQUEST_ARRIVES = """
+import asyncio, sys
+from demo_service.__main__ import DrainingProtocol, serving_app
+
+app = serving_app()
+closed_as_idle = []
+
+
+class StoppedAsARequestArrives(DrainingProtocol):
+    __slots__ = ()
+
+    def data_received(self, data):
+        super().data_received(data)
+        closed_as_idle.append(self.close_if_idle())
+
+
+async def main():
+    server = await app.create_server(
+        host="127.0.0.1", port=int(sys.argv[1]), protocol=StoppedAsARequestArrives,
+        access_log=False, return_asyncio_server=True,
+    )
+    await server.startup()
+    await server.start_serving()
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
+    writer.write(b"GET /health/live HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+    answer = await asyncio.wait_for(reader.read(100), 10)
+    print(closed_as_idle, answer.split(b"\\r\\n")[0])
+    server.close()
+    await server.wait_closed()
+
+asyncio.run(main())
+"""
+
+
+def test_sanic_serves_a_request_that_arrives_as_it_stops(sanic_project: Path) -> None:
+    """Sanic closes the connections it finds idle as it stops, and took one whose request had
+    arrived, unread yet, for idle: its client got no answer, and a create could be stored
+    all the same (test_drain.py, under load). The service's protocol serves that request."""
+    output = run(
+        [str(sanic_project / ".venv/bin/python"), "-c", STOP_AS_A_REQUEST_ARRIVES, str(free_port())],
+        sanic_project,
+    )
+    assert output.splitlines()[-1] == "[False] b'HTTP/1.1 200 OK'", output
 
 
 def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
