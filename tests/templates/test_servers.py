@@ -35,6 +35,21 @@ def fastapi_on(server: str, dst: Path) -> Path:
     return dst
 
 
+WEBSOCKET_HANDSHAKE = (
+    b"GET /ws/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def close_code(websocket: socket.socket) -> int | None:
+    """The code of the close frame the server sends before it closes the connection, if it
+    sends one."""
+    closing = b""
+    while chunk := websocket.recv(4096):
+        closing += chunk
+    return int.from_bytes(closing[2:4], "big") if closing.startswith(b"\x88") else None
+
+
 def read_until(stream: socket.socket, marker: bytes) -> bytes:
     received = b""
     while marker not in received:
@@ -85,15 +100,20 @@ def sanic_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(sanic_project: Path) -> None:
-    """WEB_CONCURRENCY=2: Sanic's manager process passes SIGTERM on to both serving processes."""
-    project = sanic_project
-    with Service(project, "demo_service", {"WEB_CONCURRENCY": "2"}) as service:
+    """WEB_CONCURRENCY=2: Sanic's manager process passes SIGTERM on to both serving processes,
+    which end their SSE and WebSocket streams."""
+    with (
+        Service(sanic_project, "demo_service", {"WEB_CONCURRENCY": "2"}) as service,
+        socket.create_connection(("127.0.0.1", service.port), timeout=5) as websocket,
+    ):
         wait_for_output(service, "Worker ready", 2)
         # The kernel spreads connections over both processes (SO_REUSEPORT).
         streams = [socket.create_connection(("127.0.0.1", service.port), timeout=5) for _ in range(6)]
         for stream in streams:
             stream.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
             assert b": subscribed" in read_until(stream, b": subscribed")
+        websocket.sendall(WEBSOCKET_HANDSHAKE)
+        assert b" 101 " in read_until(websocket, b"\r\n\r\n")
         assert service.post("/api/items", {"name": "two-processes", "price": 1})[0] == 201
 
         started = time.monotonic()
@@ -102,6 +122,8 @@ def test_sanic_workers_end_event_streams_on_sigterm_and_exit_0(sanic_project: Pa
             with stream:
                 while stream.recv(4096):
                     pass
+        # Ended by the service as the stream handler returns: a normal closure.
+        assert close_code(websocket) == 1000
         assert time.monotonic() - started < 5
 
 
@@ -201,10 +223,7 @@ def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_pa
     ):
         events.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
         assert b": subscribed" in read_until(events, b": subscribed")
-        websocket.sendall(
-            b"GET /ws/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
+        websocket.sendall(WEBSOCKET_HANDSHAKE)
         assert b" 101 " in read_until(websocket, b"\r\n\r\n")
         assert service.post("/api/items", {"name": "on-aiohttp", "price": 1})[0] == 201
         assert b"event: item.created" in read_until(events, b'"name":"on-aiohttp"')
@@ -214,9 +233,5 @@ def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_pa
         service.stop(timeout=8)
         while events.recv(4096):  # the stream ends (chunked terminator, then EOF)
             pass
-        closing = b""
-        while chunk := websocket.recv(4096):
-            closing += chunk
-        assert closing.startswith(b"\x88")  # a close frame: going away (1001)
-        assert closing[2:4] == (1001).to_bytes(2, "big")
+        assert close_code(websocket) == 1001  # going away
         assert time.monotonic() - started < 5
