@@ -8,8 +8,11 @@ test_generated_project.py does not run.
 
 import re
 import shutil
+import signal
 import socket
+import subprocess
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -43,11 +46,21 @@ WEBSOCKET_HANDSHAKE = (
 
 def close_code(websocket: socket.socket) -> int | None:
     """The code of the close frame the server sends before it closes the connection, if it
-    sends one."""
-    closing = b""
+    sends one; the frames before it (events) are passed over."""
+    received = b""
     while chunk := websocket.recv(4096):
-        closing += chunk
-    return int.from_bytes(closing[2:4], "big") if closing.startswith(b"\x88") else None
+        received += chunk
+    while len(received) >= 2:
+        # A server's frames are unmasked: the opcode, then the length (7 bits, or 16 or 64
+        # bits after 126 or 127), then the payload.
+        opcode, length, start = received[0] & 0x0F, received[1] & 0x7F, 2
+        if length >= 126:
+            size = 2 if length == 126 else 8
+            length, start = int.from_bytes(received[2 : 2 + size], "big"), 2 + size
+        if opcode == 0x8:
+            return int.from_bytes(received[start : start + 2], "big")
+        received = received[start + length :]
+    return None
 
 
 def read_until(stream: socket.socket, marker: bytes) -> bytes:
@@ -235,3 +248,64 @@ def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_pa
             pass
         assert close_code(websocket) == 1001  # going away
         assert time.monotonic() - started < 5
+
+
+# A process that stops on its first SIGTERM or SIGINT as the server entries do: a handler
+# that asks the entries' check first, then ignores the rest and sets the event the main
+# thread waits on.
+STOPS_ONCE = """
+import signal, sys, threading
+from demo_service.__main__ import STOP_SIGNALS, ignore_stop_signals, passes_once
+
+first = passes_once()
+stopped = threading.Event()
+
+
+def stop(signum, frame):
+    if not first():
+        return
+    ignore_stop_signals()
+    stopped.set()
+
+
+for signum in STOP_SIGNALS:
+    signal.signal(signum, stop)
+print("ready", flush=True)
+stopped.wait()
+"""
+STORMS = 20
+STORM_SECONDS = 0.05
+
+
+def test_a_storm_of_sigterm_runs_a_stop_handler_once(tmp_path: Path) -> None:
+    """SIGTERM back to back for 50 ms, twenty times over: each stop exits 0.
+
+    Under such a storm a Python signal handler runs again inside itself, between any two of
+    its bytecodes, until it has ignored the rest. Without a check that only its first call
+    passes (`_signals.passes_once`, which every server entry's handler asks first), the
+    nesting reached the recursion limit or the lock of the event being set, and the exception
+    ended the main thread: a third of such stops here, and once granian's main process in
+    test_drain.py, which then waited for its serving process until killed.
+    """
+    services = {"database": "none", "cache": "none", "broker": "none", "tasks": "none"}
+    project = render(tmp_path / "demo-service", framework="fastapi", **services)
+    run(["uv", "sync", "-q"], project)
+    for _ in range(STORMS):
+        process = subprocess.Popen(
+            [str(project / ".venv" / "bin" / "python"), "-c", STOPS_ONCE],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"
+        started = time.monotonic()
+        while time.monotonic() - started < STORM_SECONDS:
+            with suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        try:
+            _, errors = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, errors = process.communicate()
+        assert process.returncode == 0, errors.decode()[-3000:]
