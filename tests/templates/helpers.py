@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,6 +20,17 @@ from copier import run_copy
 from services import require_service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# How long a storm of SIGTERM lasts (`sigterm_storm`).
+STORM_SECONDS = 0.05
+
+
+def sigterm_storm(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM back to back for STORM_SECONDS, as an impatient operator or a supervisor
+    repeating itself sends it: some signals reach the process while its handler for an
+    earlier one is still running."""
+    started = time.monotonic()
+    while time.monotonic() - started < STORM_SECONDS:
+        process.send_signal(signal.SIGTERM)
 
 
 def wait_until(check: Any, what: str, timeout: float) -> Any:

@@ -38,14 +38,13 @@ from asyncgen.answers import INFRA_KEYS
 from asyncgen.frameworks import NAMES
 
 from .collector import SpanCollector
-from .helpers import TEMPLATES, free_port, render, run, throwaway_database
+from .helpers import TEMPLATES, free_port, render, run, sigterm_storm, throwaway_database
 
 pytestmark = pytest.mark.slow
 
 CLIENTS = 16
 LOAD_SECONDS = 2.0
 REPEAT_EVERY = 0.02
-STORM_SECONDS = 0.05
 # A failing row's report shows the server's output from this long before the stop signal
 # on: the requests the stop found in progress, and the whole of the shutdown.
 BEFORE_THE_SIGNAL = 1.0
@@ -183,11 +182,9 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
     """SIGTERM, then again and again until it exits (an operator or supervisor repeating
     itself): a repeated signal must change nothing at any moment of the shutdown, its last
     one included, when the interpreter puts back the default action for handled signals.
-    The first comes as a storm, signals back to back, so some reach the server while its
-    handler for an earlier one is still running."""
+    The first comes as a storm (`sigterm_storm`)."""
     signalled = time.monotonic()
-    while time.monotonic() - signalled < STORM_SECONDS:
-        process.send_signal(signal.SIGTERM)
+    sigterm_storm(process)
     code: int | None = None
     while time.monotonic() - signalled < GRACE_PERIOD + 20:
         try:
