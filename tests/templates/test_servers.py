@@ -8,7 +8,6 @@ test_generated_project.py does not run.
 
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -222,22 +221,14 @@ def test_sanic_serves_a_request_that_arrives_as_it_stops(sanic_project: Path) ->
     assert output.splitlines()[-1] == "[False] b'HTTP/1.1 200 OK'", output
 
 
-@pytest.fixture(scope="module")
-def aiohttp_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = render(
-        tmp_path_factory.mktemp("aiohttp") / "demo-service", framework="aiohttp", broker="none", tasks="none"
-    )
-    run(["uv", "sync", "-q"], project)
-    return project
-
-
-def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(
-    aiohttp_project: Path, tmp_path: Path
-) -> None:
+def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
     """aiohttp's AppRunner: on_shutdown ends the SSE and WebSocket streams, then the process exits 0."""
+    project = render(tmp_path / "demo-service", framework="aiohttp", broker="none", tasks="none")
+    run(["uv", "sync", "-q"], project)
+
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db"}
     with (
-        Service(aiohttp_project, "demo_service", env) as service,
+        Service(project, "demo_service", env) as service,
         socket.create_connection(("127.0.0.1", service.port), timeout=5) as events,
         socket.create_connection(("127.0.0.1", service.port), timeout=5) as websocket,
     ):
@@ -255,39 +246,6 @@ def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(
             pass
         assert close_code(websocket) == 1001  # going away
         assert time.monotonic() - started < 5
-
-
-def test_aiohttp_reads_a_request_that_arrives_as_it_stops(aiohttp_project: Path, tmp_path: Path) -> None:
-    """A create whose headers arrive on a keep-alive connection as the service stops, and whose
-    body follows a moment later, is read, stored and answered, and the stop takes no longer.
-
-    aiohttp reads nothing more from a connection once its shutdown has begun
-    (aio-libs/aiohttp#2298), and http.client sends a request's headers and body in two
-    writes. Before the drain waited for requests to stop beginning, this create waited out
-    the whole grace period for a body aiohttp no longer read, and was cut unanswered.
-    """
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db"}
-    body = b'{"name": "as-it-stops", "price": 1}'
-    with (
-        Service(aiohttp_project, "demo_service", env) as service,
-        socket.create_connection(("127.0.0.1", service.port), timeout=15) as stream,
-    ):
-        stream.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert b" 200 " in read_until(stream, b"}")  # the connection is now idle, kept alive
-        started = time.monotonic()
-        service.process.send_signal(signal.SIGTERM)
-        stream.sendall(
-            b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)
-        )
-        time.sleep(0.3)
-        stream.sendall(body)
-        answer = read_until(stream, b"}")
-        assert service.process.wait(timeout=15) == 0, service.output()[-4000:]
-        stopped = time.monotonic() - started
-    assert answer.startswith(b"HTTP/1.1 201 "), answer
-    assert b"Connection: close" in answer  # the last request on its connection
-    assert stopped < 3, f"stopped after {stopped:.1f} s"
 
 
 # A process that stops on its first SIGTERM or SIGINT as the server entries do: a handler
