@@ -239,15 +239,16 @@ CREATE_HEAD = (
 STOPS = 3
 
 
-# Sanic's own server in one process, as the entry serves it, sent one SIGTERM once it
-# serves; it counts the app's stops.
+# Sanic's own server in one process, as the entry serves it, sent one SIGTERM once it serves:
+# from inside the loop (argv[2] "in a run"), or as Sanic marks it serving, between two of its
+# runs of the loop ("between runs"). It counts the app's stops.
 ONE_SIGTERM = """
 import os, signal, sys
 from sanic import Sanic
 from demo_service.__main__ import serving_app
 
 stops = []
-stop = Sanic.stop
+stop, set_serving = Sanic.stop, Sanic.set_serving
 
 
 def counted(self, *args, **kwargs):
@@ -255,13 +256,23 @@ def counted(self, *args, **kwargs):
     stop(self, *args, **kwargs)
 
 
-Sanic.stop = counted  # a Sanic app takes no attribute of its own
+def signalled_between_runs(self, serving):
+    set_serving(self, serving)
+    if serving:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+# A Sanic app takes no attribute of its own: its class does.
+Sanic.stop = counted
+if sys.argv[2] == "between runs":
+    Sanic.set_serving = signalled_between_runs
 app = serving_app()
 
 
 @app.after_server_start
-async def signalled(app):
-    os.kill(os.getpid(), signal.SIGTERM)
+async def signalled_in_a_run(app):
+    if sys.argv[2] == "in a run":
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @app.after_server_stop
@@ -274,13 +285,18 @@ Sanic.serve_single(app)
 """
 
 
-def test_sanic_stops_once_on_a_sigterm(sanic_project: Path) -> None:
+@pytest.mark.parametrize("when", ["in a run", "between runs"])
+def test_sanic_stops_once_on_a_sigterm(sanic_project: Path, when: str) -> None:
     """uvloop calls a signal's loop handler as well as Python's: with Sanic's own left in the
     loop beside the entry's, one SIGTERM stopped the app twice, and the second stop, queued,
     could end the drain's wait with an exception (exit 1), as it did when a request came with
-    the signal. The entry's handler takes the place of Sanic's in the loop."""
+    the signal. The entry's handler takes the place of Sanic's in the loop, and stays
+    Python's too: the loop's handler alone never heard a signal that came between two of
+    Sanic's runs of the loop, and the service ran on."""
     output = run(
-        [str(sanic_project / ".venv/bin/python"), "-c", ONE_SIGTERM, str(free_port())], sanic_project
+        [str(sanic_project / ".venv/bin/python"), "-c", ONE_SIGTERM, str(free_port()), when],
+        sanic_project,
+        timeout=30,
     )
     assert "stops: 1" in output.splitlines(), output
 
