@@ -301,6 +301,59 @@ def test_sanic_stops_once_on_a_sigterm(sanic_project: Path, when: str) -> None:
     assert "stops: 1" in output.splitlines(), output
 
 
+# The entry with two serving processes, its manager sent SIGTERM as it reads the state it
+# shares with them: from inside its first read once they serve, after the request went out
+# and before the answer came back.
+SIGTERM_MID_READ = """
+import os, signal
+from multiprocessing.connection import Connection
+from sanic.worker.manager import WorkerManager
+from demo_service import __main__ as entry
+
+recv, sync_states = Connection.recv, WorkerManager._sync_states
+reading, sent = False, False
+
+
+def signalled_before_the_answer(self):
+    global sent
+    if reading and not sent:
+        sent = True
+        os.kill(os.getpid(), signal.SIGTERM)
+    return recv(self)
+
+
+def read_states(self):
+    global reading
+    reading = True
+    try:
+        sync_states(self)
+    finally:
+        reading = False
+
+
+Connection.recv = signalled_before_the_answer
+WorkerManager._sync_states = read_states
+entry.main()
+"""
+
+
+def test_sanic_manager_stops_on_a_sigterm_that_comes_as_it_reads_shared_state(sanic_project: Path) -> None:
+    """Sanic's own handler stopped the serving processes from inside the signal, with writes
+    to the state the manager shares with them, on the connection its read was waiting on:
+    the two calls took each other's answers and the manager exited 1, ten seconds later
+    (the drain row sanic-embedded, once in a CI run). The entry's handler leaves the stop to
+    the manager's monitor loop."""
+    started = time.monotonic()
+    output = run(
+        [str(sanic_project / ".venv/bin/python"), "-c", SIGTERM_MID_READ],
+        sanic_project,
+        {"WEB_CONCURRENCY": "2", "PORT": str(free_port())},
+        timeout=30,
+    )
+    assert output.count("Received signal SIGTERM") == 1, output
+    assert time.monotonic() - started < 10, output
+
+
 def answer_or_refusal(stream: socket.socket) -> bytes:
     """The response up to the end of its JSON body, or b"" if the server closed the connection
     without one."""
