@@ -33,6 +33,37 @@ def sigterm_storm(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGTERM)
 
 
+def dump_stacks(process: subprocess.Popen[bytes]) -> None:
+    """SIGABRT to a server that should have exited: faulthandler (PYTHONFAULTHANDLER) writes
+    where each of its threads stands to its output, for the failure's report."""
+    process.send_signal(signal.SIGABRT)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+# A create as bytes, for the tests that send its parts apart around a signal.
+CREATE_BODY = json.dumps({"name": "arriving", "price": 1}).encode()
+CREATE_HEAD = (
+    "POST /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    f"Content-Length: {len(CREATE_BODY)}\r\n\r\n"
+).encode()
+
+
+def answer_on(stream: socket.socket) -> bytes:
+    """The status and body of the response on the connection (b"201 {...}"), b"" where the
+    server closed it without one, or what ended it instead."""
+    import http.client
+
+    response = http.client.HTTPResponse(stream)
+    try:
+        response.begin()
+        return f"{response.status} ".encode() + response.read()
+    except ConnectionError:
+        return b""
+    except (OSError, http.client.HTTPException) as error:
+        return repr(error).encode()
+
+
 def wait_until(check: Any, what: str, timeout: float) -> Any:
     """`check()`'s first true result within `timeout` seconds; a refused connection is a no."""
     deadline = time.monotonic() + timeout
@@ -63,6 +94,7 @@ def metric_total(scrape: str, name: str, **labels: str) -> float:
         for line in scrape.splitlines()
         if line.startswith(f"{name}{{") and all(pair in line for pair in wanted)
     )
+
 
 def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:
     data: dict[str, Any] = {

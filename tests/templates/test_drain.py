@@ -40,7 +40,18 @@ from asyncgen.answers import INFRA_KEYS
 from asyncgen.frameworks import NAMES
 
 from .collector import SpanCollector
-from .helpers import TEMPLATES, free_port, render, run, sigterm_storm, throwaway_database
+from .helpers import (
+    CREATE_BODY,
+    CREATE_HEAD,
+    TEMPLATES,
+    answer_on,
+    dump_stacks,
+    free_port,
+    render,
+    run,
+    sigterm_storm,
+    throwaway_database,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -198,14 +209,11 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> Stop:
 
 
 def outcome(process: subprocess.Popen[bytes], log: Path, code: int | None, signalled: float) -> Stop:
-    """How a stop signalled at `signalled` ended. A server still running then gets SIGABRT:
-    faulthandler (PYTHONFAULTHANDLER, set by server()) writes where each of its threads
-    stands into the log, for the report."""
+    """How a stop signalled at `signalled` ended; a server still running leaves where it
+    stands in the log (`dump_stacks`; server() sets PYTHONFAULTHANDLER)."""
     seconds = time.monotonic() - signalled
     if code is None:
-        process.send_signal(signal.SIGABRT)
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+        dump_stacks(process)
     signalled_at = time.time() - (time.monotonic() - signalled)
     return Stop(code, seconds, written_since(log.read_text(), signalled_at - BEFORE_THE_SIGNAL))
 
@@ -285,64 +293,37 @@ def under_load(project: Path, env: dict[str, str], log: Path, processes: int) ->
     return outcome, stopped
 
 
-ARRIVING = json.dumps({"name": "arriving", "price": 1}).encode()
-ARRIVING_HEAD = (
-    "POST /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    f"Content-Length: {len(ARRIVING)}\r\n\r\n"
-).encode()
-
-
-def answer_on(sock: socket.socket) -> bytes:
-    """The status and body of the response the connection gets, or what ended it instead."""
-    response = http.client.HTTPResponse(sock)
-    try:
-        response.begin()
-        return f"{response.status} ".encode() + response.read()
-    except (OSError, http.client.HTTPException) as error:
-        return repr(error).encode()
-
-
-def with_a_body_arriving(project: Path, env: dict[str, str], log: Path, processes: int) -> tuple[bytes, Stop]:
-    """A create whose headers came before SIGTERM and whose body comes after it."""
-    port = free_port()
-    with server(project, {**env, "PORT": str(port)}, log) as process:
-        wait_until_live(port, process, log)
-        wait_until_serving(port, process, processes, log)
-        with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as sock:
-            sock.sendall(ARRIVING_HEAD + ARRIVING[:5])
-            time.sleep(0.2)  # the server has read the headers and waits for the rest
-            process.send_signal(signal.SIGTERM)
-            signalled = time.monotonic()
-            time.sleep(0.2)
-            sock.sendall(ARRIVING[5:])
-            answer = answer_on(sock)
-            try:
-                code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
-            except subprocess.TimeoutExpired:
-                code = None
-        return answer, outcome(process, log, code, signalled)
-
-
-def with_headers_as_it_stops(
-    project: Path, env: dict[str, str], log: Path, processes: int
+def a_create_split_by_sigterm(
+    project: Path,
+    env: dict[str, str],
+    log: Path,
+    processes: int,
+    *,
+    before: bytes = b"",
+    with_it: bytes = b"",
 ) -> tuple[bytes, Stop]:
-    """A create on a connection kept alive since an earlier request, whose headers come with
-    SIGTERM and whose body 0.3 s later: http.client writes a request's headers and its body
-    apart, so a busy client's next create can meet the signal so."""
+    """A create on a connection kept alive since an earlier request, cut by SIGTERM: its
+    first bytes `before` the signal (read by the server by the time it comes), the next
+    `with_it`, the rest 0.3 s later. http.client writes a request's headers and its body
+    apart, so a busy client's create can meet the signal either way."""
+    rest = (CREATE_HEAD + CREATE_BODY)[len(before) + len(with_it) :]
     port = free_port()
     with server(project, {**env, "PORT": str(port)}, log) as process:
         wait_until_live(port, process, log)
         wait_until_serving(port, process, processes, log)
-        with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as sock:
-            sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert answer_on(sock).startswith(b"200 "), log.read_text()
+        with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as stream:
+            stream.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert answer_on(stream).startswith(b"200 "), log.read_text()
+            if before:
+                stream.sendall(before)
+                time.sleep(0.2)
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
-            sock.sendall(ARRIVING_HEAD)
+            stream.sendall(with_it)
             time.sleep(0.3)
             with suppress(OSError):  # the server may have closed the connection unread
-                sock.sendall(ARRIVING)
-            answer = answer_on(sock)
+                stream.sendall(rest)
+            answer = answer_on(stream)
             try:
                 code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
             except subprocess.TimeoutExpired:
@@ -386,9 +367,13 @@ def test_sigterm_answers_every_stored_create(
             }
         outcome, stopped = under_load(project, env, tmp_path / "load.log", processes)
         stored = stored_ids(project, database_url)
-        answer, slow = with_a_body_arriving(project, env, tmp_path / "arriving.log", processes)
+        answer, slow = a_create_split_by_sigterm(
+            project, env, tmp_path / "arriving.log", processes, before=CREATE_HEAD + CREATE_BODY[:5]
+        )
         stored_after = stored_ids(project, database_url)
-        kept_answer, kept = with_headers_as_it_stops(project, env, tmp_path / "kept-alive.log", processes)
+        kept_answer, kept = a_create_split_by_sigterm(
+            project, env, tmp_path / "kept-alive.log", processes, with_it=CREATE_HEAD
+        )
         stored_last = stored_ids(project, database_url)
         spans = collector.spans() if collector is not None else []
         starting = as_it_starts(project, env, tmp_path / "starting.log")

@@ -17,7 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TEMPLATES, Service, free_port, render, run, sigterm_storm
+from .helpers import (
+    CREATE_BODY,
+    CREATE_HEAD,
+    TEMPLATES,
+    Service,
+    answer_on,
+    dump_stacks,
+    free_port,
+    render,
+    run,
+    sigterm_storm,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -232,10 +243,6 @@ def test_sanic_serves_a_request_that_arrives_as_it_stops(sanic_project: Path) ->
     assert output.splitlines()[-1] == "[False] b'HTTP/1.1 200 OK'", output
 
 
-CREATE = b'{"name": "with-the-signal", "price": 1}'
-CREATE_HEAD = (
-    b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-)
 STOPS = 3
 
 
@@ -354,16 +361,6 @@ def test_sanic_manager_stops_on_a_sigterm_that_comes_as_it_reads_shared_state(sa
     assert time.monotonic() - started < 10, output
 
 
-def answer_or_refusal(stream: socket.socket) -> bytes:
-    """The response up to the end of its JSON body, or b"" if the server closed the connection
-    without one."""
-    received = b""
-    with suppress(ConnectionResetError):
-        while b"}" not in received and (chunk := stream.recv(4096)):
-            received += chunk
-    return received
-
-
 @pytest.mark.parametrize("framework", ["sanic", "aiohttp"])
 def test_a_create_that_comes_with_sigterm_is_answered(framework: str, request: pytest.FixtureRequest) -> None:
     """The entries asyncgen writes for a server of a framework's own, on one process, stopped
@@ -387,20 +384,19 @@ def test_a_create_that_comes_with_sigterm_is_answered(framework: str, request: p
             assert b" 200 " in read_until(stream, b"}")  # the connection stays open, idle
             started = time.monotonic()
             service.process.send_signal(signal.SIGTERM)
-            stream.sendall(CREATE_HEAD % len(CREATE))
+            stream.sendall(CREATE_HEAD)
             time.sleep(0.3)
-            with suppress(BrokenPipeError, ConnectionResetError):  # closed unread
-                stream.sendall(CREATE)
-            answer = answer_or_refusal(stream)
+            with suppress(OSError):  # the server may have closed the connection unread
+                stream.sendall(CREATE_BODY)
+            answer = answer_on(stream)
             try:
                 code = service.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                service.process.send_signal(signal.SIGABRT)  # faulthandler: where it stands
-                service.process.wait(timeout=5)
+                dump_stacks(service.process)
                 pytest.fail(f"no exit 15 s after SIGTERM:\n{service.output()[-8000:]}")
             assert code == 0, service.output()[-4000:]
             assert time.monotonic() - started < 3, service.output()[-4000:]
-            assert answer == b"" or answer.startswith(b"HTTP/1.1 201 "), answer
+            assert answer == b"" or answer.startswith(b"201 "), answer
 
 
 def test_aiohttp_ends_event_streams_and_websockets_on_sigterm_and_exits_0(tmp_path: Path) -> None:
