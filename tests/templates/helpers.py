@@ -64,6 +64,35 @@ def answer_on(stream: socket.socket) -> bytes:
         return repr(error).encode()
 
 
+def create_split_by_sigterm(
+    stream: socket.socket,
+    process: subprocess.Popen[bytes],
+    *,
+    before: bytes = b"",
+    with_it: bytes = b"",
+) -> tuple[bytes, float]:
+    """On `stream`, a connection to `process`'s server kept alive since a liveness request, a
+    create cut by SIGTERM: its first bytes `before` the signal (read by the server by the
+    time it comes), the next `with_it`, the rest 0.3 s later. http.client writes a request's
+    headers and its body apart, so a busy client's create can meet the signal either way.
+
+    Returns the create's answer (`answer_on`) and when the signal went (time.monotonic()).
+    """
+    stream.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    live = answer_on(stream)
+    assert live.startswith(b"200 "), live
+    if before:
+        stream.sendall(before)
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    stream.sendall(with_it)
+    time.sleep(0.3)
+    with suppress(OSError):  # the server may have closed the connection unread
+        stream.sendall((CREATE_HEAD + CREATE_BODY)[len(before) + len(with_it) :])
+    return answer_on(stream), signalled
+
+
 def wait_until(check: Any, what: str, timeout: float) -> Any:
     """`check()`'s first true result within `timeout` seconds; a refused connection is a no."""
     deadline = time.monotonic() + timeout

@@ -27,7 +27,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ from .helpers import (
     CREATE_BODY,
     CREATE_HEAD,
     TEMPLATES,
-    answer_on,
+    create_split_by_sigterm,
     dump_stacks,
     free_port,
     render,
@@ -302,28 +302,13 @@ def a_create_split_by_sigterm(
     before: bytes = b"",
     with_it: bytes = b"",
 ) -> tuple[bytes, Stop]:
-    """A create on a connection kept alive since an earlier request, cut by SIGTERM: its
-    first bytes `before` the signal (read by the server by the time it comes), the next
-    `with_it`, the rest 0.3 s later. http.client writes a request's headers and its body
-    apart, so a busy client's create can meet the signal either way."""
-    rest = (CREATE_HEAD + CREATE_BODY)[len(before) + len(with_it) :]
+    """The server on its own, and a create cut by SIGTERM (`create_split_by_sigterm`)."""
     port = free_port()
     with server(project, {**env, "PORT": str(port)}, log) as process:
         wait_until_live(port, process, log)
         wait_until_serving(port, process, processes, log)
         with socket.create_connection(("127.0.0.1", port), timeout=GRACE_PERIOD + 5) as stream:
-            stream.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert answer_on(stream).startswith(b"200 "), log.read_text()
-            if before:
-                stream.sendall(before)
-                time.sleep(0.2)
-            process.send_signal(signal.SIGTERM)
-            signalled = time.monotonic()
-            stream.sendall(with_it)
-            time.sleep(0.3)
-            with suppress(OSError):  # the server may have closed the connection unread
-                stream.sendall(rest)
-            answer = answer_on(stream)
+            answer, signalled = create_split_by_sigterm(stream, process, before=before, with_it=with_it)
             try:
                 code: int | None = process.wait(timeout=GRACE_PERIOD + 20)
             except subprocess.TimeoutExpired:

@@ -8,21 +8,18 @@ test_generated_project.py does not run.
 
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
-from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
 from .helpers import (
-    CREATE_BODY,
     CREATE_HEAD,
     TEMPLATES,
     Service,
-    answer_on,
+    create_split_by_sigterm,
     dump_stacks,
     free_port,
     render,
@@ -380,15 +377,7 @@ def test_a_create_that_comes_with_sigterm_is_answered(framework: str, request: p
             Service(project, "demo_service", {"PYTHONFAULTHANDLER": "1"}) as service,
             socket.create_connection(("127.0.0.1", service.port), timeout=15) as stream,
         ):
-            stream.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert b" 200 " in read_until(stream, b"}")  # the connection stays open, idle
-            started = time.monotonic()
-            service.process.send_signal(signal.SIGTERM)
-            stream.sendall(CREATE_HEAD)
-            time.sleep(0.3)
-            with suppress(OSError):  # the server may have closed the connection unread
-                stream.sendall(CREATE_BODY)
-            answer = answer_on(stream)
+            answer, started = create_split_by_sigterm(stream, service.process, with_it=CREATE_HEAD)
             try:
                 code = service.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
