@@ -358,6 +358,46 @@ def test_sanic_manager_stops_on_a_sigterm_that_comes_as_it_reads_shared_state(sa
     assert time.monotonic() - started < 10, output
 
 
+SIGTERM_BETWEEN_LOOP_RUNS = """
+import os, signal, time
+from granian.server import mp
+from demo_service import __main__ as entry
+
+build_worker = mp.ASGIWorker
+
+
+def signalled_between_runs(*args, **kwargs):
+    # Built after the loop's run for the lifespan startup and before its run to serve: the
+    # stop the main process passes on comes while the loop is not running.
+    os.kill(os.getppid(), signal.SIGTERM)
+    time.sleep(0.5)
+    return build_worker(*args, **kwargs)
+
+
+mp.ASGIWorker = signalled_between_runs
+entry.main()
+"""
+
+
+def test_granian_serving_process_stops_on_a_sigterm_between_its_loop_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """granian runs a serving process's loop once for the lifespan startup, then again to
+    serve. uvloop noted a signal that came between the two runs and never acted on it: the
+    process served on until granian killed it (the drain row quart-embedded-2-processes,
+    stopped as it starts, once in a CI run: 20 s to exit). The entry's handlers are Python's
+    own, which schedule the stop whenever the signal comes."""
+    project = without_services(tmp_path_factory, "fastapi")
+    output = run(
+        [str(project / ".venv/bin/python"), "-c", SIGTERM_BETWEEN_LOOP_RUNS],
+        project,
+        {"PORT": str(free_port()), "GRACEFUL_SHUTDOWN_TIMEOUT": "3"},
+        timeout=60,
+    )
+    assert "Stopping worker-1" in output, output
+    assert "refused to gracefully stop" not in output, output
+
+
 @pytest.mark.parametrize("framework", ["sanic", "aiohttp"])
 def test_a_create_that_comes_with_sigterm_is_answered(framework: str, request: pytest.FixtureRequest) -> None:
     """The entries asyncgen writes for a server of a framework's own, on one process, stopped
