@@ -142,11 +142,28 @@ def render(dst: Path, template: Path = TEMPLATES, **answers: str) -> Path:
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("VIRTUAL_ENV", None)
-    result = subprocess.run(
-        cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    try:
+        result = subprocess.run(
+            cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as expired:
+        written = [
+            part.decode() if isinstance(part, bytes) else part or ""
+            for part in (expired.stdout, expired.stderr)
+        ]
+        pytest.fail(f"{cmd} still ran after {timeout} s; it had written:\n" + "\n".join(written))
     assert result.returncode == 0, f"{cmd} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+def generated_suite(project: Path, env: dict[str, str] | None = None, *args: str) -> str:
+    """A generated project's own pytest run. Verbose and unbuffered, so each test's name is
+    written as it starts: where one hangs, the output `run` reports names it."""
+    return run(
+        ["uv", "run", "--no-sync", "pytest", "-v", "-p", "no:cacheprovider", *args],
+        project,
+        {"PYTHONUNBUFFERED": "1", **(env or {})},
+    )
 
 
 def free_port() -> int:

@@ -19,6 +19,7 @@ import pytest
 
 from .helpers import (
     Service,
+    generated_suite,
     nats_streams,
     rabbitmq_vhost,
     render,
@@ -27,6 +28,7 @@ from .helpers import (
     wait_until,
 )
 from .proxy import TcpProxy
+
 
 def namespace() -> str:
     return f"asyncgen_{uuid.uuid4().hex[:12]}"
@@ -37,10 +39,6 @@ def generated(tmp_path: Path, **answers: str) -> Path:
     run(["git", "init", "-q"], project)
     run(["uv", "sync", "-q"], project)
     return project
-
-
-def pytest_in(project: Path, env: dict[str, str] | None = None) -> str:
-    return run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
 
 
 @pytest.fixture
@@ -120,7 +118,7 @@ def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
     run([*alembic, "downgrade", "base"], project, sqlite_env)
 
     with rabbitmq_vhost() as url:
-        pytest_in(project, {"BROKER_URL": url})
+        generated_suite(project, {"BROKER_URL": url})
 
 
 @pytest.mark.slow
@@ -131,7 +129,7 @@ def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
     run(["uv", "run", "--no-sync", "mypy"], project)
     name = namespace()
     with nats_streams(project, name) as url:
-        pytest_in(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
+        generated_suite(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
 
 
 @pytest.mark.slow
@@ -139,13 +137,10 @@ def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
 def test_kafka_project_without_a_broker(tmp_path: Path) -> None:
     project = generated(tmp_path, broker="kafka", database="sqlite")
     run(["uv", "run", "--no-sync", "mypy"], project)
-    output = run(
-        ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests/test_kafka.py"],
-        project,
-    )
+    output = generated_suite(project, None, "-rs", "tests/test_kafka.py")
     assert "5 passed, 1 skipped" in output
     assert "KAFKA_BOOTSTRAP is not set" in output
-    pytest_in(project)  # the whole suite, on the in-process broker
+    generated_suite(project)  # the whole suite, on the in-process broker
 
 
 class EventStream:
@@ -237,7 +232,11 @@ def test_every_process_streams_every_event(tmp_path: Path, broker: str) -> None:
                     stream.wait_for(item, seconds=15)
                 stream.close()
             service.stop()
-    instances = {json.loads(line).get("instance") for line in output.read_text().splitlines() if '"broker.connected"' in line}
+    instances = {
+        json.loads(line).get("instance")
+        for line in output.read_text().splitlines()
+        if '"broker.connected"' in line
+    }
     assert instances == {"web", "web-1"}
 
 

@@ -24,7 +24,15 @@ from asyncgen._validation import choices_of
 from asyncgen.answers import INFRA_KEYS, TemplateAnswers, task_transport
 from asyncgen.frameworks import NAMES
 
-from .helpers import nats_streams, rabbitmq_vhost, redis_database, render, run, throwaway_database
+from .helpers import (
+    generated_suite,
+    nats_streams,
+    rabbitmq_vhost,
+    redis_database,
+    render,
+    run,
+    throwaway_database,
+)
 
 Row = tuple[str, ...]
 KEYS = ("framework", *INFRA_KEYS)
@@ -114,7 +122,7 @@ def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row
             env["BROKER_URL"] = stack.enter_context(nats_streams(project, namespace))
         elif broker == "kafka" and os.environ.get("KAFKA_BOOTSTRAP"):
             env["BROKER_URL"] = f"kafka://{os.environ['KAFKA_BOOTSTRAP']}"
-        run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+        generated_suite(project, env)
         if database in ("postgresql", "mysql"):
             # Every migration has a working downgrade, on the data the suite left.
             run([*alembic, "downgrade", "base"], project, env)

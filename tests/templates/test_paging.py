@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import render, run, throwaway_database
+from .helpers import generated_suite, render, run, throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -69,9 +69,5 @@ def test_a_deep_page_is_an_index_scan_on_postgresql(project: Path) -> None:
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
 def test_the_walk_under_change_holds_on_a_live_database(project: Path, database: str) -> None:
     with throwaway_database(project, database) as url:
-        out = run(
-            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_paging.py"],
-            project,
-            {"DATABASE_URL": url},
-        )
+        out = generated_suite(project, {"DATABASE_URL": url}, "tests/test_paging.py")
     assert "7 passed" in out, out

@@ -35,6 +35,7 @@ from .helpers import (
     Service,
     flush_redis_database,
     free_port,
+    generated_suite,
     log_records,
     metric_total,
     redis_database,
@@ -374,7 +375,7 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
 
         if (tasks, broker) in RUN_SUITE and not queue_away:
             # The generated suite passes with the queue on the real transport too.
-            run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+            generated_suite(project, env)
 
 
 # One row per task library, each with a broker, so a create has both an event and a job.
