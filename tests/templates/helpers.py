@@ -147,8 +147,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: f
             cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as expired:
+        # Cut where the timeout came, perhaps inside a character.
         written = [
-            part.decode() if isinstance(part, bytes) else part or ""
+            part.decode(errors="replace") if isinstance(part, bytes) else part or ""
             for part in (expired.stdout, expired.stderr)
         ]
         pytest.fail(f"{cmd} still ran after {timeout} s; it had written:\n" + "\n".join(written))
@@ -156,7 +157,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: f
     return result.stdout
 
 
-def generated_suite(project: Path, env: dict[str, str] | None = None, *args: str) -> str:
+def generated_suite(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """A generated project's own pytest run. Verbose and unbuffered, so each test's name is
     written as it starts: where one hangs, the output `run` reports names it."""
     return run(

@@ -118,7 +118,7 @@ def test_rabbitmq_project_against_a_live_rabbitmq(tmp_path: Path) -> None:
     run([*alembic, "downgrade", "base"], project, sqlite_env)
 
     with rabbitmq_vhost() as url:
-        generated_suite(project, {"BROKER_URL": url})
+        generated_suite(project, env={"BROKER_URL": url})
 
 
 @pytest.mark.slow
@@ -129,7 +129,7 @@ def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
     run(["uv", "run", "--no-sync", "mypy"], project)
     name = namespace()
     with nats_streams(project, name) as url:
-        generated_suite(project, {"BROKER_URL": url, "BROKER_NAMESPACE": name})
+        generated_suite(project, env={"BROKER_URL": url, "BROKER_NAMESPACE": name})
 
 
 @pytest.mark.slow
@@ -137,7 +137,7 @@ def test_nats_project_against_a_live_jetstream(tmp_path: Path) -> None:
 def test_kafka_project_without_a_broker(tmp_path: Path) -> None:
     project = generated(tmp_path, broker="kafka", database="sqlite")
     run(["uv", "run", "--no-sync", "mypy"], project)
-    output = generated_suite(project, None, "-rs", "tests/test_kafka.py")
+    output = generated_suite(project, "-rs", "tests/test_kafka.py")
     assert "5 passed, 1 skipped" in output
     assert "KAFKA_BOOTSTRAP is not set" in output
     generated_suite(project)  # the whole suite, on the in-process broker

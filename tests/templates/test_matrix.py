@@ -122,7 +122,7 @@ def test_generated_project_passes_against_live_services(tmp_path: Path, row: Row
             env["BROKER_URL"] = stack.enter_context(nats_streams(project, namespace))
         elif broker == "kafka" and os.environ.get("KAFKA_BOOTSTRAP"):
             env["BROKER_URL"] = f"kafka://{os.environ['KAFKA_BOOTSTRAP']}"
-        generated_suite(project, env)
+        generated_suite(project, env=env)
         if database in ("postgresql", "mysql"):
             # Every migration has a working downgrade, on the data the suite left.
             run([*alembic, "downgrade", "base"], project, env)

@@ -69,5 +69,5 @@ def test_a_deep_page_is_an_index_scan_on_postgresql(project: Path) -> None:
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
 def test_the_walk_under_change_holds_on_a_live_database(project: Path, database: str) -> None:
     with throwaway_database(project, database) as url:
-        out = generated_suite(project, {"DATABASE_URL": url}, "tests/test_paging.py")
+        out = generated_suite(project, "tests/test_paging.py", env={"DATABASE_URL": url})
     assert "7 passed" in out, out

@@ -375,7 +375,7 @@ def test_the_worker_runs_the_job_of_a_create_with_the_compose_environment(
 
         if (tasks, broker) in RUN_SUITE and not queue_away:
             # The generated suite passes with the queue on the real transport too.
-            generated_suite(project, env)
+            generated_suite(project, env=env)
 
 
 # One row per task library, each with a broker, so a create has both an event and a job.
