@@ -11,6 +11,7 @@
     python benchmarks/bench.py ops --stdout pipe   # the same, the servers' stdout a pipe as in a container
     python benchmarks/bench.py spans        # the most a read keeps of 0.8.0's, every request traced
     python benchmarks/bench.py release --against 0.14.0   # a shipped release's service vs the templates'
+    python benchmarks/bench.py release --against 0.17.0 --operations   # the same, operations on
     python benchmarks/bench.py pages        # page 1 vs page 999,000 deep, keyset and offset
     python benchmarks/bench.py pages --rows 20000 --depth 19000   # a quick check
 
@@ -1037,39 +1038,68 @@ def bench_spans(work: Path, env: dict[str, str], frameworks: list[str], rounds: 
 
 
 def bench_release(
-    work: Path, env: dict[str, str], frameworks: list[str], rounds: int, seconds: int, version: str
+    work: Path,
+    env: dict[str, str],
+    frameworks: list[str],
+    rounds: int,
+    seconds: int,
+    version: str,
+    operations: bool = False,
 ) -> None:
     """Per framework: the service the current templates make against a shipped release's.
 
     The same answers for both (PostgreSQL, Redis, no broker or tasks), LOG_LEVEL=INFO,
-    untraced: what a template change since `version` did to a served request.
+    untraced: what a template change since `version` did to a served request. With
+    `operations`, both run as `ops` runs its busy service: `auth=apikey`, RATE_LIMIT, traced at
+    one request in a hundred to the stand-in collector, /metrics scraped every second.
     """
     from asyncgen.frameworks import BY_NAME
 
     clean_env = served_env("info")
     services: dict[tuple[str, str], Service] = {}
-    for index, framework in enumerate(frameworks):
-        answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
-        projects = {
-            "release": released_project(work, env, version, f"{framework}-release", **answers),
-            "now": generated_project(
-                work,
-                env,
-                f"{framework}-now",
-                *(option for key, value in answers.items() for option in (f"--{key}", value)),
-            ),
-        }
-        for variant, project in projects.items():
-            services[framework, variant] = served_service(
-                project,
-                f"bench_release_{framework}_{variant}",
-                # A Redis database per project: their item ids overlap.
-                1 + 2 * index + (variant == "now"),
-            )
-    samples = live_and_cached_reads(services, clean_env, rounds, seconds)
+    with collecting() if operations else nullcontext("") as endpoint:
+        answers = {"database": "postgresql", "cache": "redis"}
+        extra: dict[str, str] = {}
+        if operations:
+            answers["auth"] = "apikey"
+            extra = {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "RATE_LIMIT": "600/minute",
+                "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+                **SAMPLED,
+            }
+        for index, framework in enumerate(frameworks):
+            chosen = {"framework": framework, **answers}
+            projects = {
+                "release": released_project(work, env, version, f"{framework}-release", **chosen),
+                "now": generated_project(
+                    work,
+                    env,
+                    f"{framework}-now",
+                    *(option for key, value in chosen.items() for option in (f"--{key}", value)),
+                ),
+            }
+            for variant, project in projects.items():
+                services[framework, variant] = served_service(
+                    project,
+                    f"bench_release_{framework}_{variant}",
+                    # A Redis database per project: their item ids overlap.
+                    1 + 2 * index + (variant == "now"),
+                    extra,
+                )
+        samples = live_and_cached_reads(
+            services,
+            clean_env,
+            rounds,
+            seconds,
+            headers=lambda variant: {"X-API-Key": BENCH_KEY} if operations else None,
+            scraped=lambda variant: operations,
+        )
+    setting = "auth=apikey, RATE_LIMIT, traced 1 in 100, /metrics scraped" if operations else "untraced"
     print(
         f"\nrelease {version} vs the current templates, wrk -c{CONNECTIONS}, server on core 0, "
-        f"wrk on core 1, stdout {STDOUT}, LOG_LEVEL=INFO, median of {rounds} x {seconds} s:"
+        f"wrk on core 1, stdout {STDOUT}, LOG_LEVEL=INFO, {setting}, "
+        f"median of {rounds} x {seconds} s:"
     )
     columns = [
         "framework (server)",
@@ -1281,6 +1311,11 @@ def main() -> None:
         help=f"{', '.join(PARTS)} (default: cli, new, http)",
     )
     parser.add_argument("--against", default="", help="release: the shipped version to compare with")
+    parser.add_argument(
+        "--operations",
+        action="store_true",
+        help="release: both services with every operations feature on, traced 1 in 100",
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="pages: the table's size")
     parser.add_argument("--depth", type=int, default=999_000, help="pages: the deep page's start")
     parser.add_argument("--rounds", type=int, default=3)
@@ -1325,7 +1360,7 @@ def main() -> None:
         if "spans" in args.parts:
             bench_spans(work, env, frameworks, args.rounds, args.seconds)
         if "release" in args.parts:
-            bench_release(work, env, frameworks, args.rounds, args.seconds, args.against)
+            bench_release(work, env, frameworks, args.rounds, args.seconds, args.against, args.operations)
         if "servers" in args.parts:
             bench_servers(work, args.rounds, args.seconds)
         if "pages" in args.parts:
