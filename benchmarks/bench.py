@@ -709,6 +709,16 @@ def released_project(work: Path, env: dict[str, str], version: str, name: str, *
     return project
 
 
+def operations_env(endpoint: str) -> dict[str, str]:
+    """A current service's environment with every operations feature on: each request traced
+    to the collector at `endpoint`, writes limited, BENCH_KEY accepted (with `auth=apikey`)."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "RATE_LIMIT": "600/minute",
+        "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+    }
+
+
 @contextmanager
 def scraped_every(seconds: float, url: str) -> Iterator[None]:
     """GET `url` every `seconds` in a thread for the block, as Prometheus would."""
@@ -776,11 +786,7 @@ def bench_ops(work: Path, env: dict[str, str], frameworks: list[str], rounds: in
     clean_env = served_env("info")
     services: dict[tuple[str, str], Service] = {}
     with collecting() as endpoint:
-        operations = {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-            "RATE_LIMIT": "600/minute",
-            "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
-        }
+        operations = operations_env(endpoint)
         for index, framework in enumerate(frameworks):
             answers = {"framework": framework, "database": "postgresql", "cache": "redis"}
             before = released_project(work, env, BEFORE_OPERATIONS, f"{framework}-before", **answers)
@@ -1062,12 +1068,7 @@ def bench_release(
         extra: dict[str, str] = {}
         if operations:
             answers["auth"] = "apikey"
-            extra = {
-                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-                "RATE_LIMIT": "600/minute",
-                "API_KEYS": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
-                **SAMPLED,
-            }
+            extra = operations_env(endpoint) | SAMPLED
         for index, framework in enumerate(frameworks):
             chosen = {"framework": framework, **answers}
             projects = {
